@@ -1,0 +1,31 @@
+# netio: common tasks. `make help` lists them.
+GO ?= go
+
+.PHONY: help build test vet fmt-check serve weather strategies clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/netio
+	$(GO) build -o bin/netio ./cmd/netio
+
+test: fmt-check vet ## format check, go vet, and every test under the race detector
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+serve: ## run the mock NOAA server on 127.0.0.1:8080 (ARGS="--latency 50ms" for more)
+	$(GO) run ./cmd/netio serve $(ARGS)
+
+weather: ## the article's weather reader (ARGS="--strategy sequential" for more)
+	$(GO) run ./cmd/netio weather $(ARGS)
+
+strategies: ## list the fetch strategies
+	$(GO) run ./cmd/netio strategies
+
+clean: ## remove built binaries
+	rm -rf bin

@@ -1,0 +1,122 @@
+// Command netio fetches weather pages with interchangeable concurrency
+// strategies and measures how they differ.
+//
+// Usage:
+//
+//	netio weather [--strategy NAME] [--target BASE_URL] [--latency D] [STATION...]
+//	netio serve [--addr 127.0.0.1:8080] [--seed N] [--latency D] [--jitter D]
+//	netio strategies
+//
+// Run "netio help" or "netio COMMAND --help" for details.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	os.Exit(exitCode(os.Stderr, run(os.Stdout, os.Stderr, os.Args[1:])))
+}
+
+// command is one subcommand: its one-line summary and what runs it.
+type command struct {
+	summary string
+	run     func(ctx context.Context, stdout, stderr io.Writer, args []string) error
+}
+
+// commands lists the subcommands in the order "netio help" shows them.
+var commands = []struct {
+	name string
+	command
+}{
+	{"weather", command{"fetch current conditions for a few stations: the article's program", runWeather}},
+	{"serve", command{"run the mock NOAA server until interrupted", runServe}},
+	{"strategies", command{"list the fetch strategies, in teaching order", runStrategies}},
+}
+
+// run is the whole command, minus the process: it parses args, runs one
+// subcommand and returns its error. Ctrl-C or SIGTERM cancels the context
+// the subcommand runs under.
+func run(stdout, stderr io.Writer, args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, stdout, stderr, args)
+}
+
+func runContext(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return usageErrorf("netio: no command given")
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return runHelp(ctx, stdout, stderr, rest)
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(ctx, stdout, stderr, rest)
+		}
+	}
+	return usageErrorf("netio: unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
+}
+
+func commandNames() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return names
+}
+
+// runHelp prints the overview, or a command's own help.
+func runHelp(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 {
+		printUsage(stdout)
+		return nil
+	}
+	return runContext(ctx, stdout, stderr, []string{args[0], "--help"})
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, "netio: see and measure how network I/O concurrency strategies differ.\n\nUsage:\n  netio COMMAND [flags] [args]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'netio COMMAND --help' for a command's flags.\n")
+}
+
+// usageError marks a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// exitCode prints err, if any, as one line on stderr and returns the exit
+// status: 0 for success, 2 for a usage error, 130 for an interrupt and 1
+// for anything else.
+func exitCode(stderr io.Writer, err error) int {
+	var usage *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "netio: interrupted")
+		return 130
+	case errors.As(err, &usage):
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprintln(stderr, err)
+	return 1
+}

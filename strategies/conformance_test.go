@@ -1,0 +1,295 @@
+package strategies_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/netio-lab/netio/mockserver"
+	"github.com/netio-lab/netio/strategies"
+)
+
+// The conformance table: every registered strategy runs every case, against
+// real sockets. A new strategy gets all of these by registering itself.
+var conformance = []struct {
+	name string
+	run  func(t *testing.T, info strategies.Info)
+}{
+	{"temperatures of 100 pages", testTemperatures},
+	{"empty batch", testEmptyBatch},
+	{"second batch on the same fetcher", testReuse},
+	{"404 is http-status", testNotFound},
+	{"connection closed before response is eof", testServerCloses},
+	{"nothing listening is refused", testRefused},
+	{"per-request timeout", testTimeout},
+	{"page without reading is no-temperature", testNoTemperature},
+	{"body over the limit is too-large", testTooLarge},
+	{"cancel mid-batch returns promptly", testCancel},
+}
+
+func TestConformance(t *testing.T) {
+	for _, info := range strategies.All() {
+		for _, c := range conformance {
+			t.Run(fmt.Sprintf("strategy=%s/%s", info.Name, c.name), func(t *testing.T) {
+				// Cleanups run last-in first-out: this one runs after
+				// the servers the case started have been closed.
+				t.Cleanup(func() { goleak.VerifyNone(t) })
+				c.run(t, info)
+			})
+		}
+	}
+}
+
+// collector gathers results from done, which strategies may call from many
+// goroutines, and checks that each index is delivered exactly once.
+type collector struct {
+	mu      sync.Mutex
+	results []strategies.Result
+	seen    []int
+}
+
+func newCollector(n int) *collector {
+	return &collector{results: make([]strategies.Result, n), seen: make([]int, n)}
+}
+
+func (c *collector) done(r strategies.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.results[r.Index] = r
+	c.seen[r.Index]++
+}
+
+// check fails the test unless every job got exactly one well-formed result.
+func (c *collector) check(t *testing.T) []strategies.Result {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, n := range c.seen {
+		if n != 1 {
+			t.Fatalf("job %d: done called %d times; want 1", i, n)
+		}
+		r := c.results[i]
+		if r.Start.IsZero() || r.End.Before(r.Start) {
+			t.Errorf("job %d: start %v, end %v; want end at or after a set start", i, r.Start, r.End)
+		}
+		if (r.Class == strategies.ClassOK) != (r.Err == nil) {
+			t.Errorf("job %d: class %q with error %v; want class ok exactly when error is nil", i, r.Class, r.Err)
+		}
+	}
+	return c.results
+}
+
+// fetch builds the strategy, runs one batch and closes it again.
+func fetch(t *testing.T, info strategies.Info, cfg strategies.Config, ctx context.Context, jobs []strategies.Job) ([]strategies.Result, error) {
+	t.Helper()
+	f, err := info.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer strategies.Close(f)
+	c := newCollector(len(jobs))
+	err = f.Fetch(ctx, jobs, c.done)
+	return c.check(t), err
+}
+
+func startServer(t *testing.T, cfg mockserver.Config) *mockserver.Server {
+	t.Helper()
+	srv, err := mockserver.Start(cfg)
+	if err != nil {
+		t.Fatalf("mockserver.Start: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// stationJobs makes n jobs cycling through the catalogue, alternating the
+// HTML page and the decoded text record.
+func stationJobs(base string, n int, query string) []strategies.Job {
+	stations := mockserver.Stations()
+	jobs := make([]strategies.Job, n)
+	for i := range jobs {
+		st := stations[i%len(stations)]
+		path := mockserver.HTMLPath(st.ICAO)
+		if i%2 == 1 {
+			path = mockserver.TXTPath(st.ICAO)
+		}
+		jobs[i] = strategies.Job{Name: st.City, URL: base + path + query}
+	}
+	return jobs
+}
+
+func testTemperatures(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 7, Latency: 5 * time.Millisecond, Jitter: 3 * time.Millisecond})
+	jobs := stationJobs(srv.URL(), 100, "")
+	results, err := fetch(t, info, strategies.Config{Concurrency: 8}, context.Background(), jobs)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	for i, r := range results {
+		want, ok := srv.ExpectedTemperature(jobs[i].URL)
+		if !ok {
+			t.Fatalf("no ground truth for %s", jobs[i].URL)
+		}
+		if r.Class != strategies.ClassOK || r.Status != 200 || r.Bytes == 0 || !r.HasTemperature || r.Temperature != want {
+			t.Errorf("%s: class %q status %d bytes %d temperature %v (has %v); want ok 200 >0 %v",
+				jobs[i].URL, r.Class, r.Status, r.Bytes, r.Temperature, r.HasTemperature, want)
+		}
+	}
+}
+
+func testEmptyBatch(t *testing.T, info strategies.Info) {
+	if _, err := fetch(t, info, strategies.Config{}, context.Background(), nil); err != nil {
+		t.Errorf("Fetch(no jobs) = %v; want nil", err)
+	}
+}
+
+func testReuse(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 3})
+	f, err := info.New(strategies.Config{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strategies.Close(f)
+	for batch := range 2 {
+		jobs := stationJobs(srv.URL(), 12, "")
+		c := newCollector(len(jobs))
+		if err := f.Fetch(context.Background(), jobs, c.done); err != nil {
+			t.Fatalf("batch %d: Fetch: %v", batch, err)
+		}
+		for i, r := range c.check(t) {
+			if !r.OK() {
+				t.Errorf("batch %d job %d: %v %v; want ok", batch, i, r.Class, r.Err)
+			}
+		}
+	}
+}
+
+func testNotFound(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{})
+	jobs := []strategies.Job{
+		{Name: "Nowhere", URL: srv.URL() + mockserver.HTMLPath("ZZZZ")},
+		{Name: "London", URL: srv.PageURL("EGLC")},
+	}
+	results, _ := fetch(t, info, strategies.Config{}, context.Background(), jobs)
+	var status *strategies.StatusError
+	if r := results[0]; r.Class != strategies.ClassHTTPStatus || r.Status != 404 || !errors.As(r.Err, &status) || status.Code != 404 {
+		t.Errorf("unknown station: class %q status %d err %v; want http-status 404", r.Class, r.Status, r.Err)
+	}
+	if !results[1].OK() {
+		t.Errorf("a 404 in the batch spoiled a good page: %v %v", results[1].Class, results[1].Err)
+	}
+}
+
+// closingServer accepts connections, reads the request and closes without
+// answering. Reading first matters: closing with unread bytes sends a reset,
+// not the end-of-file this case is about.
+func closingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r := bufio.NewReader(conn)
+			for line, err := r.ReadString('\n'); err == nil && line != "\r\n"; line, err = r.ReadString('\n') {
+			}
+			conn.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func testServerCloses(t *testing.T, info strategies.Info) {
+	base := closingServer(t)
+	results, _ := fetch(t, info, strategies.Config{}, context.Background(), []strategies.Job{{Name: "Closer", URL: base + "/weather/current/KNYC.html"}})
+	if r := results[0]; r.Class != strategies.ClassEOF || r.Status != 0 {
+		t.Errorf("class %q status %d err %v; want eof and no status", r.Class, r.Status, r.Err)
+	}
+}
+
+func testRefused(t *testing.T, info strategies.Info) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	results, _ := fetch(t, info, strategies.Config{}, context.Background(), []strategies.Job{{Name: "Void", URL: "http://" + addr + "/"}})
+	if r := results[0]; r.Class != strategies.ClassRefused {
+		t.Errorf("class %q err %v; want refused", r.Class, r.Err)
+	}
+}
+
+func testTimeout(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{})
+	const timeout = 100 * time.Millisecond
+	jobs := stationJobs(srv.URL(), 3, "?latency=5s")
+	results, err := fetch(t, info, strategies.Config{Timeout: timeout}, context.Background(), jobs)
+	if err != nil {
+		t.Fatalf("Fetch: %v; want nil (a timeout is a result, not a failed batch)", err)
+	}
+	for i, r := range results {
+		if r.Class != strategies.ClassTimeout || r.Latency() < timeout || r.Latency() > timeout+time.Second {
+			t.Errorf("job %d: class %q after %v; want timeout after about %v", i, r.Class, r.Latency(), timeout)
+		}
+	}
+}
+
+func testNoTemperature(t *testing.T, info strategies.Info) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body>Temperature: missing (sensor fault)</body></html>")
+	}))
+	defer srv.Close()
+	results, _ := fetch(t, info, strategies.Config{}, context.Background(), []strategies.Job{{Name: "Broken", URL: srv.URL}})
+	if r := results[0]; r.Class != strategies.ClassNoTemperature || r.Status != 200 || r.HasTemperature {
+		t.Errorf("class %q status %d has %v; want no-temperature 200 false", r.Class, r.Status, r.HasTemperature)
+	}
+}
+
+func testTooLarge(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{})
+	results, _ := fetch(t, info, strategies.Config{MaxBodyBytes: 100}, context.Background(), stationJobs(srv.URL(), 1, ""))
+	if r := results[0]; r.Class != strategies.ClassTooLarge {
+		t.Errorf("class %q err %v; want too-large", r.Class, r.Err)
+	}
+}
+
+func testCancel(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Latency: 5 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jobs := stationJobs(srv.URL(), 20, "")
+	var canceledAt time.Time
+	time.AfterFunc(100*time.Millisecond, func() { canceledAt = time.Now(); cancel() })
+	results, err := fetch(t, info, strategies.Config{Concurrency: 4}, ctx, jobs)
+	returned := time.Since(canceledAt)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Fetch = %v; want context.Canceled", err)
+	}
+	// The contract is 100 ms; the margin is for loaded CI machines. A
+	// strategy that waited for the server would take 5 s.
+	if returned > time.Second {
+		t.Errorf("Fetch returned %v after cancel; want promptly", returned)
+	}
+	for i, r := range results {
+		if r.Class != strategies.ClassCanceled {
+			t.Errorf("job %d: class %q err %v; want canceled", i, r.Class, r.Err)
+		}
+	}
+}

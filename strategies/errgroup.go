@@ -1,0 +1,48 @@
+package strategies
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Errgroup uses golang.org/x/sync/errgroup with SetLimit: still one
+// goroutine per job, but at most Config.Concurrency of them alive at once,
+// because Go blocks until a slot frees. Unlike Pool, goroutines are created
+// and destroyed all the time; unlike PerRequest, their number is bounded.
+//
+// It deliberately uses a plain Group, not WithContext: one failed page must
+// not cancel the others, because a failure is data, not an abort.
+type Errgroup struct {
+	client *httpClient
+	limit  int
+}
+
+// NewErrgroup returns an Errgroup fetcher. Close it to drop its keep-alive
+// connections.
+func NewErrgroup(cfg Config) *Errgroup {
+	return &Errgroup{client: newHTTPClient(cfg), limit: cfg.concurrency()}
+}
+
+// Fetch starts a goroutine per job, at most limit at once, and waits for
+// them. done is called from those goroutines, concurrently, and, for jobs
+// never started because ctx ended, from the caller's goroutine.
+func (e *Errgroup) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+	var g errgroup.Group
+	g.SetLimit(e.limit)
+	for i, job := range jobs {
+		if ctx.Err() != nil {
+			cancelFrom(ctx, i, len(jobs), done)
+			break
+		}
+		g.Go(func() error { // blocks while limit goroutines are running
+			done(e.client.fetch(ctx, i, job))
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines never return an error: failures are in the results
+	return ctx.Err()
+}
+
+// Close drops the idle keep-alive connections.
+func (e *Errgroup) Close() error { return e.client.Close() }

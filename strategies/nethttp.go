@@ -1,0 +1,134 @@
+package strategies
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// userAgent is sent with every request: some real weather services refuse
+// requests without one.
+const userAgent = "netio (+https://github.com/netio-lab/netio)"
+
+// httpClient is the net/http machinery shared by the goroutine strategies
+// (sequential, perrequest, pool, errgroup). They all fetch a page the same
+// way, through fetch, so that a difference between them is a difference in
+// scheduling and nothing else.
+type httpClient struct {
+	transport *http.Transport
+	cfg       Config
+	bufs      sync.Pool // *bytes.Buffer, reused across requests
+}
+
+// newHTTPClient builds a keep-alive transport whose idle pool can hold one
+// connection per request in flight, so that a warm batch reuses every
+// connection instead of dialing afresh.
+func newHTTPClient(cfg Config) *httpClient {
+	idle := cfg.concurrency()
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext:            dialer.DialContext,
+		MaxIdleConns:           idle,
+		MaxIdleConnsPerHost:    idle, // the default, 2, would close most connections after each batch
+		IdleConnTimeout:        90 * time.Second,
+		DisableCompression:     true, // measure the bytes the server sent, not a gzip round trip
+		MaxResponseHeaderBytes: 64 << 10,
+		ForceAttemptHTTP2:      false, // plain HTTP/1.1: one request per connection at a time
+	}
+	return &httpClient{transport: t, cfg: cfg}
+}
+
+// fetch performs one job and returns its Result. It blocks until the
+// response has been read, the per-request Timeout has passed or ctx ends.
+func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
+	res := Result{Index: index, Start: time.Now()}
+	if ctx.Err() != nil {
+		return finish(ctx, res, ctx.Err())
+	}
+	reqCtx := ctx
+	if c.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		reqCtx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, job.URL, nil)
+	if err != nil {
+		return finish(ctx, res, err)
+	}
+	req.Header.Set("User-Agent", userAgent)
+	// RoundTrip rather than http.Client.Do: no redirects, no cookies, one
+	// request on the wire per job.
+	resp, err := c.transport.RoundTrip(req)
+	if err != nil {
+		return finish(ctx, res, err)
+	}
+	res.Status = resp.StatusCode
+	return c.readBody(ctx, res, resp)
+}
+
+// readBody reads resp's body, closes it and processes the page.
+func (c *httpClient) readBody(ctx context.Context, res Result, resp *http.Response) Result {
+	defer resp.Body.Close()
+	buf := c.getBuffer()
+	defer c.bufs.Put(buf)
+
+	limit := c.cfg.maxBodyBytes()
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	res.Bytes = n
+	switch {
+	case err != nil:
+		return finish(ctx, res, err)
+	case n > limit:
+		return finish(ctx, res, ErrTooLarge)
+	case resp.StatusCode != http.StatusOK:
+		return finish(ctx, res, &StatusError{Code: resp.StatusCode, Status: http.StatusText(resp.StatusCode)})
+	}
+	return processPage(ctx, res, buf.Bytes())
+}
+
+func (c *httpClient) getBuffer() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// Close drops the idle keep-alive connections. It does not wait for
+// requests in flight; call it after Fetch has returned.
+func (c *httpClient) Close() error {
+	c.transport.CloseIdleConnections()
+	return nil
+}
+
+// processPage finishes a successful response: it looks for the temperature.
+// Every strategy ends a 200 response here.
+func processPage(ctx context.Context, res Result, page []byte) Result {
+	temp, ok := ParseTemperature(page)
+	if !ok {
+		return finish(ctx, res, ErrNoTemperature)
+	}
+	res.Temperature, res.HasTemperature = temp, true
+	return finish(ctx, res, nil)
+}
+
+// finish stamps the end time and classifies err.
+func finish(ctx context.Context, res Result, err error) Result {
+	res.End = time.Now()
+	res.Err = err
+	res.Class = Classify(ctx, err)
+	return res
+}
+
+// cancelFrom reports every job from index first on as canceled. It is how a
+// strategy accounts for the jobs it never started once ctx has ended.
+func cancelFrom(ctx context.Context, first, count int, done func(Result)) {
+	for i := first; i < count; i++ {
+		now := time.Now()
+		done(finish(ctx, Result{Index: i, Start: now}, ctx.Err()))
+	}
+}

@@ -1,0 +1,72 @@
+package strategies
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Info describes one registered strategy.
+type Info struct {
+	// Name is the strategy's name on the command line and in results.
+	Name string
+	// Description says in one line what the strategy does.
+	Description string
+	// Knob says what Config.Concurrency means to this strategy.
+	Knob string
+	// New builds the strategy. The caller closes the result with Close.
+	New func(Config) (Fetcher, error)
+}
+
+// registry lists every strategy once, in teaching order: from no
+// concurrency, through goroutines, to event loops.
+var registry = []Info{
+	{
+		Name:        "sequential",
+		Description: "one request after another on one goroutine: the baseline",
+		Knob:        "ignored (always 1)",
+		New:         func(c Config) (Fetcher, error) { return NewSequential(c), nil },
+	},
+	{
+		Name:        "perrequest",
+		Description: "a goroutine per request, all at once: the article's thread per request",
+		Knob:        "ignored (one per job); sizes the keep-alive pool",
+		New:         func(c Config) (Fetcher, error) { return NewPerRequest(c), nil },
+	},
+	{
+		Name:        "pool",
+		Description: "a fixed crew of worker goroutines fed from a channel: the thread pool",
+		Knob:        "number of workers",
+		New:         func(c Config) (Fetcher, error) { return NewPool(c), nil },
+	},
+	{
+		Name:        "errgroup",
+		Description: "x/sync errgroup with SetLimit: a goroutine per request, a bounded number at once",
+		Knob:        "goroutines alive at once",
+		New:         func(c Config) (Fetcher, error) { return NewErrgroup(c), nil },
+	},
+}
+
+// All returns every registered strategy in teaching order. The slice is a
+// copy: changing it changes nothing here.
+func All() []Info {
+	return append([]Info(nil), registry...)
+}
+
+// Names returns the registered names in teaching order.
+func Names() []string {
+	names := make([]string, len(registry))
+	for i, s := range registry {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// Lookup finds a strategy by name. Its error names the valid choices.
+func Lookup(name string) (Info, error) {
+	for _, s := range registry {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Info{}, fmt.Errorf("strategies: unknown strategy %q (valid: %s)", name, strings.Join(Names(), ", "))
+}

@@ -1,0 +1,65 @@
+package strategies_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/netio-lab/netio/strategies"
+)
+
+func TestRegistryTeachingOrder(t *testing.T) {
+	// The first four are the goroutine strategies of the article's part 1,
+	// from no concurrency to bounded concurrency; later issues append.
+	want := []string{"sequential", "perrequest", "pool", "errgroup"}
+	got := strategies.Names()
+	if len(got) < len(want) {
+		t.Fatalf("Names() = %v; want at least %v", got, want)
+	}
+	for i, name := range want {
+		if got[i] != name {
+			t.Errorf("Names()[%d] = %q; want %q", i, got[i], name)
+		}
+	}
+}
+
+func TestRegistryEntriesComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, info := range strategies.All() {
+		if seen[info.Name] {
+			t.Errorf("%s registered twice", info.Name)
+		}
+		seen[info.Name] = true
+		if info.Description == "" || info.Knob == "" || info.New == nil {
+			t.Errorf("%s: description %q, knob %q, New set %v; want all set", info.Name, info.Description, info.Knob, info.New != nil)
+		}
+		if strings.ContainsAny(info.Name, " -/=") {
+			t.Errorf("%q: a name must be usable as a benchmark key value (no space, -, / or =)", info.Name)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, name := range strategies.Names() {
+		info, err := strategies.Lookup(name)
+		if err != nil || info.Name != name {
+			t.Errorf("Lookup(%q) = %q, %v; want it found", name, info.Name, err)
+		}
+	}
+	_, err := strategies.Lookup("threads")
+	if err == nil {
+		t.Fatal(`Lookup("threads") succeeded; want an error`)
+	}
+	for _, name := range strategies.Names() {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not list valid name %q", err, name)
+		}
+	}
+}
+
+func TestAllReturnsACopy(t *testing.T) {
+	all := strategies.All()
+	all[0].Name = "changed"
+	if strategies.Names()[0] == "changed" {
+		t.Error("changing All()'s result changed the registry")
+	}
+}

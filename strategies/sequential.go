@@ -1,0 +1,32 @@
+package strategies
+
+import "context"
+
+// Sequential fetches one page after another on the caller's goroutine: the
+// baseline that every other strategy is measured against. Its wall time is
+// the sum of all the waits. It ignores Config.Concurrency.
+type Sequential struct {
+	client *httpClient
+}
+
+// NewSequential returns a Sequential fetcher. Close it to drop its
+// keep-alive connection.
+func NewSequential(cfg Config) *Sequential {
+	cfg.Concurrency = 1 // one request at a time needs one idle connection
+	return &Sequential{client: newHTTPClient(cfg)}
+}
+
+// Fetch fetches jobs in order; done is called on the caller's goroutine.
+func (s *Sequential) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+	for i, job := range jobs {
+		if ctx.Err() != nil {
+			cancelFrom(ctx, i, len(jobs), done)
+			break
+		}
+		done(s.client.fetch(ctx, i, job))
+	}
+	return ctx.Err()
+}
+
+// Close drops the idle keep-alive connection.
+func (s *Sequential) Close() error { return s.client.Close() }

@@ -1,0 +1,125 @@
+// Package strategies holds netio's interchangeable ways of fetching many web
+// pages at once, all behind one small interface, Fetcher.
+//
+// Each strategy is a different answer to the question the article asks: while
+// one request waits on the network, how does the program get on with the
+// others? The answers run from "it does not" (sequential) through "one thread
+// of control per request" (perrequest), "a fixed crew of workers" (pool) and
+// "one per request, but only so many at once" (errgroup), to the event loops
+// added later (epoll, gnet, fasthttp).
+//
+// Every strategy does the same work per page, so that they differ only in
+// scheduling: send a GET, read the response, and "process the page" with
+// ParseTemperature. Results are data: a failed request is a Result with a
+// Class, never a panic or a log line.
+//
+// The registry (All, Lookup) lists every strategy once, in teaching order.
+// A new strategy goes in its own file here and one line in registry.go.
+package strategies
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Job is one page to fetch.
+type Job struct {
+	// Name is what a person calls the place, such as "London". It is only
+	// carried through, for printing.
+	Name string
+	// URL is the absolute http:// URL of the page.
+	URL string
+}
+
+// Result is what became of one Job.
+type Result struct {
+	// Index is the position of the Job in the slice given to Fetch.
+	Index int
+	// Status is the HTTP status code, or 0 when no response arrived.
+	Status int
+	// Bytes counts the body bytes received (headers not included).
+	Bytes int64
+	// Temperature is the reading found on the page by ParseTemperature;
+	// it is meaningful only when HasTemperature is true.
+	Temperature float64
+	// HasTemperature reports whether the page held a reading.
+	HasTemperature bool
+	// Start and End bracket the request. They come from time.Now and so carry
+	// the monotonic clock: End.Sub(Start) is immune to wall-clock changes.
+	Start, End time.Time
+	// Class says what kind of failure this was; ClassOK on success.
+	Class Class
+	// Err is the underlying error; nil on success.
+	Err error
+}
+
+// OK reports whether the page was fetched and a temperature found on it.
+func (r Result) OK() bool { return r.Class == ClassOK }
+
+// Latency is the time from the start of the request to its end.
+func (r Result) Latency() time.Duration { return r.End.Sub(r.Start) }
+
+// Fetcher fetches a batch of pages with a strategy's own concurrency.
+//
+// Fetch calls done exactly once for every job, in whatever order the jobs
+// complete. done may be called from several goroutines at once and must not
+// block: like a callback in an event loop, a slow done stalls the fetching
+// (and in the event-loop strategies, every other request with it). Fetch
+// returns only after every call to done has returned.
+//
+// Fetch returns nil when every job got a result, failed or not. If ctx is
+// canceled it returns promptly with ctx's error, after calling done with
+// ClassCanceled for every job that had not finished.
+//
+// A Fetcher may be used for several batches, one after another. Fetchers
+// that keep connections open also implement io.Closer; see Close.
+type Fetcher interface {
+	Fetch(ctx context.Context, jobs []Job, done func(Result)) error
+}
+
+// Config holds the settings every strategy understands. The zero value is
+// ready to use.
+type Config struct {
+	// Concurrency bounds how many requests are in flight at once, for the
+	// strategies that honour it (see Info.Knob). Zero means
+	// DefaultConcurrency.
+	Concurrency int
+	// Timeout bounds each request, from dial to the last body byte.
+	// Zero means no per-request limit: only the context bounds it.
+	Timeout time.Duration
+	// MaxBodyBytes bounds the body read per page; a longer body fails with
+	// ClassTooLarge. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Defaults used where a Config field is zero.
+const (
+	DefaultConcurrency        = 64
+	DefaultMaxBodyBytes int64 = 1 << 20
+)
+
+// concurrency returns the effective Concurrency.
+func (c Config) concurrency() int {
+	if c.Concurrency <= 0 {
+		return DefaultConcurrency
+	}
+	return c.Concurrency
+}
+
+// maxBodyBytes returns the effective MaxBodyBytes.
+func (c Config) maxBodyBytes() int64 {
+	if c.MaxBodyBytes <= 0 {
+		return DefaultMaxBodyBytes
+	}
+	return c.MaxBodyBytes
+}
+
+// Close releases what f holds (idle connections, event loops) if it holds
+// anything, and is a no-op otherwise. It blocks until that is done.
+func Close(f Fetcher) error {
+	if c, ok := f.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
