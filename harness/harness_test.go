@@ -38,7 +38,7 @@ func TestTally(t *testing.T) {
 }
 
 func TestRunChecksEveryAnswer(t *testing.T) {
-	srv, err := mockserver.Start(mockserver.Config{Seed: 21, Latency: time.Millisecond})
+	srv, err := mockserver.Start(mockserver.Config{Seed: 21, Model: mockserver.Model{Delay: mockserver.Delay{Latency: mockserver.Duration(time.Millisecond)}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,72 +1,109 @@
 package mockserver
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
 )
 
-// delays decides how long each request waits before it is answered. This
-// first model is a fixed delay plus uniform jitter, with per-station
-// overrides of the fixed part.
-//
-// The jitter is reproducible without a lock: the n-th request for a station
-// always draws the same number for a seed, because the draw is a hash of
-// (seed, station, n) and n comes from a per-station atomic counter.
-type delays struct {
-	seed       uint64
-	base       time.Duration
-	jitter     time.Duration
-	perStation map[string]time.Duration // ICAO → fixed part; read-only after start
-	counters   map[string]*atomic.Uint64
-	others     atomic.Uint64 // requests for codes outside the catalogue
+// Distributions lists the delay distributions, for help texts and errors.
+var Distributions = []string{"fixed", "uniform", "normal", "lognormal", "pareto"}
+
+// z99 is the standard normal quantile of 0.99: a lognormal's p99 is its
+// median times exp(z99·σ).
+const z99 = 2.3263478740408408
+
+// DistName names the distribution: an empty Dist is fixed, or uniform when a
+// jitter is given (so that --latency 50ms --jitter 10ms does what it says).
+func (d Delay) DistName() string {
+	switch {
+	case d.Dist != "":
+		return d.Dist
+	case d.Jitter > 0:
+		return "uniform"
+	}
+	return "fixed"
 }
 
-func newDelays(cfg Config) *delays {
-	d := &delays{
-		seed:       uint64(cfg.Seed),
-		base:       cfg.Latency,
-		jitter:     cfg.Jitter,
-		perStation: make(map[string]time.Duration, len(cfg.StationLatency)),
-		counters:   make(map[string]*atomic.Uint64, len(catalogue)),
+func (d Delay) validate(field string) error {
+	switch {
+	case d.Latency < 0:
+		return fmt.Errorf("%s.latency: must not be negative, got %v", field, d.Latency.D())
+	case d.Jitter < 0:
+		return fmt.Errorf("%s.jitter: must not be negative, got %v", field, d.Jitter.D())
+	case d.Cap < 0:
+		return fmt.Errorf("%s.cap: must not be negative, got %v", field, d.Cap.D())
 	}
-	for code, l := range cfg.StationLatency {
-		d.perStation[strings.ToUpper(code)] = l
+	switch d.DistName() {
+	case "fixed", "uniform", "normal":
+	case "lognormal", "pareto":
+		if d.Latency <= 0 || d.P99 <= d.Latency {
+			return fmt.Errorf("%s: %s needs a median (latency) above 0 and a p99 above the median, got latency %v, p99 %v",
+				field, d.DistName(), d.Latency.D(), d.P99.D())
+		}
+	default:
+		return fmt.Errorf("%s.dist: unknown distribution %q (valid: %s)", field, d.Dist, strings.Join(Distributions, ", "))
 	}
+	return nil
+}
+
+// draw picks one delay. r is the request's own random source, so that the
+// same seed and request sequence give the same delays. No draw exceeds the
+// cap, or maxDelay when there is none.
+func (d Delay) draw(r *rand.Rand, maxDelay time.Duration) time.Duration {
+	median, spread := float64(d.Latency), float64(d.Jitter)
+	var v float64
+	switch d.DistName() {
+	case "fixed":
+		v = median
+	case "uniform":
+		v = median + (2*r.Float64()-1)*spread
+	case "normal":
+		v = median + r.NormFloat64()*spread
+	case "lognormal":
+		sigma := math.Log(float64(d.P99)/median) / z99
+		v = median * math.Exp(sigma*r.NormFloat64())
+	case "pareto":
+		// Shape and scale chosen so that the median and p99 are as given:
+		// P(X > x) = (xm/x)^α, so median = xm·2^(1/α), p99 = xm·100^(1/α).
+		alpha := math.Log(50) / math.Log(float64(d.P99)/median)
+		xm := median / math.Pow(2, 1/alpha)
+		v = xm / math.Pow(1-r.Float64(), 1/alpha) // 1-u is in (0, 1]
+	}
+	limit := maxDelay
+	if d.Cap > 0 {
+		limit = min(limit, d.Cap.D())
+	}
+	return min(limit, max(0, time.Duration(v)))
+}
+
+// sequence hands each request for a station its own random source: the
+// n-th request for a station gets the same source for a seed, however the
+// requests for other stations interleave. No lock: one atomic counter per
+// station.
+type sequence struct {
+	seed     uint64
+	counters map[string]*atomic.Uint64 // read-only after start
+	others   atomic.Uint64             // codes outside the catalogue
+}
+
+func newSequence(seed int64) *sequence {
+	s := &sequence{seed: uint64(seed), counters: make(map[string]*atomic.Uint64, len(catalogue))}
 	for _, st := range catalogue {
-		d.counters[st.ICAO] = new(atomic.Uint64)
+		s.counters[st.ICAO] = new(atomic.Uint64)
 	}
-	return d
+	return s
 }
 
-// next returns the delay for the next request for a station; override, if
-// positive or zero, replaces the fixed part (it comes from ?latency=).
-func (d *delays) next(icao string, override time.Duration, hasOverride bool) time.Duration {
-	base := d.base
-	if l, ok := d.perStation[icao]; ok {
-		base = l
-	}
-	if hasOverride {
-		base = override
-	}
-	if d.jitter == 0 {
-		return base
-	}
-	counter, ok := d.counters[icao]
+// next returns the random source of the next request for a station. Each
+// request draws, in this order: its delay, then its fault.
+func (s *sequence) next(icao string) *rand.Rand {
+	counter, ok := s.counters[icao]
 	if !ok {
-		counter = &d.others
+		counter = &s.others
 	}
-	u := unitFloat(d.seed ^ stationHash(icao) ^ (counter.Add(1) * 0x9e3779b97f4a7c15))
-	return max(0, base+time.Duration((2*u-1)*float64(d.jitter)))
-}
-
-// unitFloat maps x to a well-mixed number in [0, 1) (the splitmix64 finaliser).
-func unitFloat(x uint64) float64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return float64(x>>11) / math.Exp2(53)
+	return rand.New(rand.NewPCG(s.seed^stationHash(icao), counter.Add(1)))
 }

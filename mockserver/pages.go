@@ -61,7 +61,11 @@ type field struct{ label, value, mark string }
 // fields lists an observation's lines in the decoded record's order. The
 // temperature comes before the wind chill or heat index, so that the first
 // "NN F" on the page is the temperature.
-func (o Observation) fields() []field {
+//
+// Without the temperature (withTemp false) the page is what a station with a
+// failed sensor reports: no temperature, and so no dew point, humidity, wind
+// chill or heat index either; nothing on it matches the temperature pattern.
+func (o Observation) fields(withTemp bool) []field {
 	f := []field{
 		{"Wind", o.windText(), ":0"},
 		{"Visibility", fmt.Sprintf("%d mile(s)", o.VisibilityMi), ":0"},
@@ -69,6 +73,10 @@ func (o Observation) fields() []field {
 	}
 	if o.Weather != "" {
 		f = append(f, field{"Weather", o.Weather, ""})
+	}
+	pressure := field{"Pressure (altimeter)", fmt.Sprintf("%.2f in. Hg (%d hPa)", o.PressureInHg, o.PressureHPa), ""}
+	if !withTemp {
+		return append(f, pressure)
 	}
 	f = append(f, field{"Temperature", o.degrees(o.TempF, o.TempC), ""})
 	if o.FeelsLike != "" {
@@ -78,7 +86,7 @@ func (o Observation) fields() []field {
 	return append(f,
 		field{"Dew Point", o.degrees(o.DewF, o.DewC), ""},
 		field{"Relative Humidity", fmt.Sprintf("%d%%", o.HumidityPct), ""},
-		field{"Pressure (altimeter)", fmt.Sprintf("%.2f in. Hg (%d hPa)", o.PressureInHg, o.PressureHPa), ""},
+		pressure,
 	)
 }
 
@@ -179,10 +187,10 @@ func tenthsGroup(c float64) string {
 }
 
 // renderTXT writes the decoded METAR record.
-func (o Observation) renderTXT() []byte {
+func (o Observation) renderTXT(withTemp bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n%s\n", o.Station.headline(), o.Station.position(), o.timeLine())
-	for _, f := range o.fields() {
+	for _, f := range o.fields(withTemp) {
 		fmt.Fprintf(&b, "%s: %s%s\n", f.label, f.value, f.mark)
 	}
 	fmt.Fprintf(&b, "ob: %s\ncycle: %d\n", o.metar(), cycle(o.Time))
@@ -195,13 +203,13 @@ func cycle(t time.Time) int { return t.Add(9 * time.Minute).Hour() }
 // renderHTML writes a current-conditions page in the style of the old NOAA
 // site: a title, the station's position and a table of the same fields as
 // the text record.
-func (o Observation) renderHTML() []byte {
+func (o Observation) renderHTML(withTemp bool) []byte {
 	var b strings.Builder
 	head := html.EscapeString(o.Station.headline())
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Current Weather Conditions: %s</title></head>\n<body>\n", head)
 	fmt.Fprintf(&b, "<h1>Current Weather Conditions</h1>\n<h2>%s</h2>\n<p>%s</p>\n", head, o.Station.position())
 	fmt.Fprintf(&b, "<table border=\"1\" cellpadding=\"4\">\n<tr><td><b>Conditions at</b></td><td>%s</td></tr>\n", html.EscapeString(o.timeLine()))
-	for _, f := range o.fields() {
+	for _, f := range o.fields(withTemp) {
 		fmt.Fprintf(&b, "<tr><td><b>%s:</b></td><td>%s</td></tr>\n", html.EscapeString(f.label), html.EscapeString(f.value))
 	}
 	fmt.Fprintf(&b, "<tr><td><b>ob:</b></td><td>%s</td></tr>\n</table>\n", o.metar())
@@ -212,4 +220,16 @@ func (o Observation) renderHTML() []byte {
 // notFoundPage is the body of a 404, worded like the old site's.
 func notFoundPage(path string) []byte {
 	return fmt.Appendf(nil, "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n<body><h1>Not Found</h1>\n<p>The requested URL %s was not found on this server.</p>\n</body></html>\n", html.EscapeString(path))
+}
+
+// canonicalPath maps a page path to the key its page is stored under.
+func canonicalPath(path string) string {
+	icao, kind, ok := stationFromPath(path)
+	switch {
+	case !ok:
+		return path
+	case kind == pageTXT:
+		return TXTPath(icao)
+	}
+	return HTMLPath(icao)
 }

@@ -5,117 +5,165 @@
 // It serves, for every station of a committed catalogue of real stations:
 //
 //	/weather/current/{ICAO}.html                an HTML current-conditions page
-//	/data/observations/metar/decoded/{ICAO}.TXT the decoded METAR text record
+//	/data/observations/metar/decoded/{ICAO}.TXT the decoded METAR record
 //	/stations                                   the catalogue as JSON
 //
 // Observations are made up, but reproducibly: the same seed gives the same
-// temperature for a station (see Observe and ExpectedTemperature, the ground
+// temperature for a station (Observe and ExpectedTemperature are the ground
 // truth), and every figure on a page agrees with the others.
 //
-// Each page request waits for an injected delay first (Config.Latency,
-// Config.Jitter, per station with Config.StationLatency, or per request with
-// the query ?latency=50ms). A waiting request holds only its goroutine and a
-// timer: no lock, no OS thread.
+// What makes it a test instrument is the Model: a seeded delay before each
+// response drawn from a distribution (latency.go), bodies framed and paced
+// in every way HTTP/1.1 allows and split across TCP writes (delivery.go),
+// faults from error statuses to connection resets (faults.go), and a queue
+// that makes delays grow with load. Each page request may override any of it
+// in its query string (?latency=80ms&fault=reset). An optional admin API
+// shows and changes the model while the server runs (admin.go).
+//
+// The server speaks HTTP/1.1 itself, on plain TCP connections (engine.go),
+// because faults such as a reset in mid-body or a status line cut in two
+// need byte-level control of the socket, and because it must hold 10,000
+// waiting connections in little memory. docs/mockserver.md says how that
+// choice was measured.
 package mockserver
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
+	"bufio"
+	"cmp"
 	"fmt"
-	"html"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Config says how to run a Server. The zero value serves on a free port of
-// 127.0.0.1, with seed 0 and no delay.
+// 127.0.0.1 with seed 0, no delay, no faults and no admin API.
 type Config struct {
 	// Addr is the host:port to listen on. Empty means "127.0.0.1:0", a free
 	// loopback port. Any other interface must be named explicitly.
 	Addr string
-	// Seed picks the observations and the jitter draws.
+	// Seed picks the observations and every random draw (delays, faults).
 	Seed int64
-	// Latency is the fixed delay before each page is answered.
-	Latency time.Duration
-	// Jitter spreads the delay uniformly over Latency ± Jitter (never below 0).
-	Jitter time.Duration
-	// StationLatency replaces Latency for the stations it names (by ICAO code).
-	StationLatency map[string]time.Duration
-	// MaxDelay caps the delay a request may ask for with ?latency=.
+	// Model is the initial behaviour; the admin API may replace it.
+	Model Model
+
+	// MaxConns bounds the connections open at once; past it the server stops
+	// accepting until one closes. Zero means DefaultMaxConns.
+	MaxConns int
+	// MaxDelay caps every injected delay, whatever the model or a query asks.
 	// Zero means DefaultMaxDelay.
 	MaxDelay time.Duration
+	// MaxHang caps how long a hang fault holds a connection. Zero means
+	// DefaultMaxHang.
+	MaxHang time.Duration
+	// HeaderTimeout bounds the time to read a request's head once its first
+	// byte arrived. Zero means DefaultHeaderTimeout.
+	HeaderTimeout time.Duration
+	// IdleTimeout bounds how long a keep-alive connection may wait for its
+	// next request. Zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+
+	// AdminAddr, if set, serves the admin API there (GET/PUT /config,
+	// GET /stats). It must be a loopback address unless AdminAllowRemote.
+	AdminAddr        string
+	AdminAllowRemote bool
 }
 
-// DefaultMaxDelay is the longest delay a request may ask for by default.
-const DefaultMaxDelay = time.Minute
+// Defaults for the zero fields of Config.
+const (
+	DefaultMaxConns      = 16384
+	DefaultMaxDelay      = time.Minute
+	DefaultMaxHang       = 30 * time.Second
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout   = 2 * time.Minute
+)
+
+// withDefaults fills the zero fields.
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:0"
+	}
+	c.MaxConns = cmp.Or(c.MaxConns, DefaultMaxConns)
+	c.MaxDelay = cmp.Or(c.MaxDelay, DefaultMaxDelay)
+	c.MaxHang = cmp.Or(c.MaxHang, DefaultMaxHang)
+	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, DefaultHeaderTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.MaxConns < 0:
+		return fmt.Errorf("mockserver: negative MaxConns %d", c.MaxConns)
+	case c.MaxDelay < 0, c.MaxHang < 0, c.HeaderTimeout < 0, c.IdleTimeout < 0:
+		return fmt.Errorf("mockserver: negative limit in %+v", c)
+	}
+	if err := c.Model.Validate(); err != nil {
+		return fmt.Errorf("mockserver: %w", err)
+	}
+	return nil
+}
 
 // Server is a running mock NOAA server. Start one with Start and stop it
 // with Close.
 type Server struct {
 	cfg      Config
 	listener net.Listener
-	http     *http.Server
 	pages    map[string]page // by canonical path; read-only after Start
-	delays   *delays
-	closing  chan struct{} // closed by Close: cuts every wait short
-	served   chan error    // receives http.Server.Serve's result
+	seq      *sequence
+	model    atomic.Pointer[compiled]
+	stats    *stats
+	readers  sync.Pool // *bufio.Reader, lent to a connection while it reads a request
+
+	closing    chan struct{} // closed by Close: cuts every wait short
+	acceptDone chan struct{}
+	connsMu    sync.Mutex
+	conns      map[*conn]struct{}
+	connsWG    sync.WaitGroup // one per connection goroutine
+
+	admin *adminServer // nil without AdminAddr
 }
 
-// page is a rendered body and its content type.
+// page is a station page, rendered once, with and without its temperature.
 type page struct {
-	body        []byte
-	contentType string
+	body, noTemp []byte
+	contentType  string
 }
 
-// Start listens on cfg.Addr and serves in the background. It returns once
-// the listener is open, so URL is valid at once.
+// Start listens on cfg.Addr (and cfg.AdminAddr) and serves in the
+// background. It returns once the listeners are open, so URL is valid at
+// once. The caller must Close the server.
 func Start(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
+	cfg = cfg.withDefaults()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: listen %s: %w", cfg.Addr, err)
 	}
 	s := &Server{
-		cfg:      cfg,
-		listener: ln,
-		pages:    renderAll(cfg.Seed),
-		delays:   newDelays(cfg),
-		closing:  make(chan struct{}),
-		served:   make(chan error, 1),
+		cfg:        cfg,
+		listener:   ln,
+		pages:      renderAll(cfg.Seed),
+		seq:        newSequence(cfg.Seed),
+		stats:      newStats(),
+		closing:    make(chan struct{}),
+		acceptDone: make(chan struct{}),
+		conns:      make(map[*conn]struct{}),
 	}
-	s.http = &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second, // a client that never finishes its request cannot hold a slot forever
-		MaxHeaderBytes:    64 << 10,
-	}
-	go func() { s.served <- s.http.Serve(ln) }()
-	return s, nil
-}
-
-func (c Config) validate() error {
-	switch {
-	case c.Latency < 0:
-		return fmt.Errorf("mockserver: negative latency %v", c.Latency)
-	case c.Jitter < 0:
-		return fmt.Errorf("mockserver: negative jitter %v", c.Jitter)
-	case c.MaxDelay < 0:
-		return fmt.Errorf("mockserver: negative maximum delay %v", c.MaxDelay)
-	}
-	for code, l := range c.StationLatency {
-		if l < 0 {
-			return fmt.Errorf("mockserver: negative latency %v for station %s", l, code)
+	s.readers.New = func() any { return bufio.NewReaderSize(nil, maxRequestLine) }
+	s.model.Store(compile(cfg.Model))
+	if cfg.AdminAddr != "" {
+		if s.admin, err = startAdmin(s, cfg.AdminAddr, cfg.AdminAllowRemote); err != nil {
+			ln.Close()
+			return nil, err
 		}
 	}
-	return nil
+	go s.acceptLoop()
+	return s, nil
 }
 
 // renderAll renders both pages of every station once: observations depend
@@ -124,8 +172,8 @@ func renderAll(seed int64) map[string]page {
 	pages := make(map[string]page, 2*len(catalogue))
 	for _, st := range catalogue {
 		obs := observe(seed, st)
-		pages[HTMLPath(st.ICAO)] = page{obs.renderHTML(), "text/html; charset=utf-8"}
-		pages[TXTPath(st.ICAO)] = page{obs.renderTXT(), "text/plain; charset=utf-8"}
+		pages[HTMLPath(st.ICAO)] = page{obs.renderHTML(true), obs.renderHTML(false), "text/html; charset=utf-8"}
+		pages[TXTPath(st.ICAO)] = page{obs.renderTXT(true), obs.renderTXT(false), "text/plain; charset=utf-8"}
 	}
 	return pages
 }
@@ -136,6 +184,14 @@ func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 
 // Addr is the address the server listens on, as host:port.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// AdminURL is the admin API's base URL, or "" when it is not running.
+func (s *Server) AdminURL() string {
+	if s.admin == nil {
+		return ""
+	}
+	return "http://" + s.admin.listener.Addr().String()
+}
 
 // Seed is the seed the observations were drawn with.
 func (s *Server) Seed() int64 { return s.cfg.Seed }
@@ -149,143 +205,92 @@ func (s *Server) ExpectedTemperature(pageURL string) (float64, bool) {
 	return ExpectedTemperature(s.cfg.Seed, pageURL)
 }
 
+// Model returns a copy of the model in force.
+func (s *Server) Model() Model { return s.model.Load().Model.Clone() }
+
+// SetModel validates m and puts it in force for the requests that start
+// from now on; requests already waiting keep the model they started with.
+func (s *Server) SetModel(m Model) error {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("mockserver: %w", err)
+	}
+	s.model.Store(compile(m))
+	return nil
+}
+
+// Stats returns the server's counters so far.
+func (s *Server) Stats() Stats { return s.stats.snapshot() }
+
 // Close stops the server. Waits in progress are cut short and answered 503;
-// idle keep-alive connections are closed. Close blocks until every handler
-// has returned, or for at most a second, after which it closes the
-// remaining connections by force. It is safe to call once.
+// hangs end; idle keep-alive connections are closed. Close blocks until
+// every connection's goroutine has returned: at once for idle and waiting
+// connections, after at most a second for a response still being written,
+// which is then cut off. Call it once.
 func (s *Server) Close() error {
 	close(s.closing)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := s.http.Shutdown(ctx); err != nil {
-		s.http.Close()
+	err := s.listener.Close()
+	<-s.acceptDone
+	s.eachConn((*conn).interruptRead)
+	if !waitTimeout(&s.connsWG, time.Second) {
+		s.eachConn((*conn).close)
+		s.connsWG.Wait()
 	}
-	if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("mockserver: serve: %w", err)
+	if s.admin != nil {
+		s.admin.close()
+	}
+	if err != nil {
+		return fmt.Errorf("mockserver: close: %w", err)
 	}
 	return nil
 }
 
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+htmlPrefix+"{file}", s.servePage)
-	mux.HandleFunc("GET "+txtPrefix+"{file}", s.servePage)
-	mux.HandleFunc("GET /stations", serveStations)
-	mux.HandleFunc("GET /{$}", serveIndex)
-	return mux
-}
-
-// servePage answers a station page, after the injected delay.
-func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	override, hasOverride, err := s.latencyQuery(r)
-	if err != nil {
-		http.Error(w, "mockserver: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	icao, _, _ := stationFromPath(r.URL.Path)
-	delay := s.delays.next(icao, override, hasOverride)
-	switch err := s.wait(r.Context(), delay); {
-	case errors.Is(err, errClosing):
-		w.Header().Set("Connection", "close")
-		http.Error(w, "mockserver: shutting down", http.StatusServiceUnavailable)
-		return
-	case err != nil:
-		return // the client went away: nobody to answer
-	}
-	w.Header().Set("Server-Timing", fmt.Sprintf("delay;dur=%.3f", float64(delay)/float64(time.Millisecond)))
-	p, ok := s.pages[canonicalPath(r.URL.Path)]
-	if !ok {
-		writePage(w, http.StatusNotFound, page{notFoundPage(r.URL.Path), "text/html; charset=utf-8"})
-		return
-	}
-	writePage(w, http.StatusOK, p)
-}
-
-// latencyQuery reads ?latency=D, refusing what cannot be a delay.
-func (s *Server) latencyQuery(r *http.Request) (time.Duration, bool, error) {
-	v := r.URL.Query().Get("latency")
-	if v == "" {
-		return 0, false, nil
-	}
-	d, err := time.ParseDuration(v)
-	maxDelay := s.cfg.MaxDelay
-	if maxDelay == 0 {
-		maxDelay = DefaultMaxDelay
-	}
-	switch {
-	case err != nil:
-		return 0, false, fmt.Errorf("bad latency %q: want a duration such as 50ms", v)
-	case d < 0 || d > maxDelay:
-		return 0, false, fmt.Errorf("latency %v out of range [0, %v]", d, maxDelay)
-	}
-	return d, true, nil
-}
-
-// errClosing is wait's answer when Close cut the wait short.
-var errClosing = errors.New("server closing")
-
-// wait sleeps for the delay. It returns ctx's error if the client went away
-// first, and errClosing if the server is closing. The goroutine parks on a
-// timer: waiting costs no thread and holds no lock.
-func (s *Server) wait(ctx context.Context, delay time.Duration) error {
-	if delay <= 0 {
-		return nil
-	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
+// waitTimeout waits for wg, or for d; it reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
 	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.closing:
-		return errClosing
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
 	}
 }
 
-// canonicalPath maps a page path to the key its page is stored under.
-func canonicalPath(path string) string {
-	icao, kind, ok := stationFromPath(path)
-	switch {
-	case !ok:
-		return path
-	case kind == pageTXT:
-		return TXTPath(icao)
-	}
-	return HTMLPath(icao)
+// compiled is a Model made ready for the hot path: faults parsed and
+// ordered, the queue's slots allocated.
+type compiled struct {
+	Model
+	faults        faultTable
+	stationFaults map[string]faultTable
+	queue         chan struct{} // a slot per server; nil for no queue
 }
 
-func writePage(w http.ResponseWriter, status int, p page) {
-	h := w.Header()
-	h.Set("Content-Type", p.contentType)
-	h.Set("Content-Length", strconv.Itoa(len(p.body)))
-	w.WriteHeader(status)
-	w.Write(p.body) // an error here is the client's going away: nothing to do
+func compile(m Model) *compiled {
+	m = m.Clone() // also upper-cases station codes
+	c := &compiled{Model: m, faults: newFaultTable(m.Faults), stationFaults: map[string]faultTable{}}
+	for code, o := range m.Stations {
+		if o.Faults != nil {
+			c.stationFaults[code] = newFaultTable(o.Faults)
+		}
+	}
+	if m.QueueServers > 0 {
+		c.queue = make(chan struct{}, m.QueueServers)
+	}
+	return c
 }
 
-// serveStations lists the catalogue, with each station's two page paths.
-func serveStations(w http.ResponseWriter, r *http.Request) {
-	type entry struct {
-		Station
-		HTML string `json:"html"`
-		TXT  string `json:"txt"`
+// faultsFor returns the fault table for a station.
+func (c *compiled) faultsFor(icao string) faultTable {
+	if t, ok := c.stationFaults[icao]; ok {
+		return t
 	}
-	list := make([]entry, len(catalogue))
-	for i, st := range catalogue {
-		list[i] = entry{st, HTMLPath(st.ICAO), TXTPath(st.ICAO)}
-	}
-	body, _ := json.MarshalIndent(list, "", "  ") // cannot fail: plain structs
-	writePage(w, http.StatusOK, page{append(body, '\n'), "application/json"})
+	return c.faults
 }
 
-// serveIndex is a plain page of links, for a person with a browser or curl.
-func serveIndex(w http.ResponseWriter, r *http.Request) {
-	var b strings.Builder
-	b.WriteString("<!DOCTYPE html>\n<html><head><title>netio mock NOAA server</title></head>\n<body>\n<h1>Current conditions</h1>\n<ul>\n")
-	for _, st := range catalogue {
-		fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a> (<a href=\"%s\">text</a>)</li>\n",
-			HTMLPath(st.ICAO), html.EscapeString(st.headline()), TXTPath(st.ICAO))
+// statusText is the reason phrase for a status code.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t
 	}
-	b.WriteString("</ul>\n<p><a href=\"/stations\">/stations</a> lists the catalogue as JSON.</p>\n</body></html>\n")
-	writePage(w, http.StatusOK, page{[]byte(b.String()), "text/html; charset=utf-8"})
+	return "Status"
 }

@@ -135,9 +135,12 @@ func TestDefaultAddressIsLoopback(t *testing.T) {
 
 func TestBadConfig(t *testing.T) {
 	for _, cfg := range []mockserver.Config{
-		{Latency: -time.Second},
-		{Jitter: -time.Millisecond},
-		{StationLatency: map[string]time.Duration{"KNYC": -1}},
+		{Model: mockserver.Model{Delay: fixed(-time.Second)}},
+		{Model: mockserver.Model{Delay: mockserver.Delay{Dist: "uniform", Jitter: -1}}},
+		{Model: mockserver.Model{Stations: map[string]mockserver.Override{"KNYC": {Delay: ptr(fixed(-1))}}}},
+		{Model: mockserver.Model{Stations: map[string]mockserver.Override{"XXXX": {}}}},
+		{Model: mockserver.Model{Faults: map[string]float64{"explode": 0.1}}},
+		{MaxConns: -1},
 		{Addr: "127.0.0.1:notaport"},
 	} {
 		if srv, err := mockserver.Start(cfg); err == nil {
@@ -168,7 +171,10 @@ func timed(t *testing.T, url string) (elapsed, injected time.Duration) {
 
 func TestLatencyIsApplied(t *testing.T) {
 	const latency = 100 * time.Millisecond
-	srv := start(t, mockserver.Config{Latency: latency, StationLatency: map[string]time.Duration{"rjtt": 200 * time.Millisecond}})
+	srv := start(t, mockserver.Config{Model: mockserver.Model{
+		Delay:    fixed(latency),
+		Stations: map[string]mockserver.Override{"rjtt": {Delay: ptr(fixed(200 * time.Millisecond))}},
+	}})
 	tests := []struct {
 		url  string
 		want time.Duration
@@ -188,7 +194,7 @@ func TestLatencyIsApplied(t *testing.T) {
 }
 
 func TestJitterIsBoundedAndReproducible(t *testing.T) {
-	cfg := mockserver.Config{Seed: 3, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond}
+	cfg := mockserver.Config{Seed: 3, Model: mockserver.Model{Delay: mockserver.Delay{Dist: "uniform", Latency: ms(20), Jitter: ms(10)}}}
 	draw := func() []time.Duration {
 		srv := start(t, cfg)
 		var got []time.Duration
@@ -225,7 +231,7 @@ func TestBadLatencyQuery(t *testing.T) {
 }
 
 func TestCloseCutsWaitsShort(t *testing.T) {
-	srv, err := mockserver.Start(mockserver.Config{Latency: 10 * time.Second})
+	srv, err := mockserver.Start(mockserver.Config{Model: mockserver.Model{Delay: fixed(10 * time.Second)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,3 +259,11 @@ func TestCloseCutsWaitsShort(t *testing.T) {
 		t.Errorf("Close took %v; want it to cut the 10 s wait short", took)
 	}
 }
+
+func fixed(d time.Duration) mockserver.Delay {
+	return mockserver.Delay{Latency: mockserver.Duration(d)}
+}
+
+func ms(n int) mockserver.Duration { return mockserver.Duration(time.Duration(n) * time.Millisecond) }
+
+func ptr[T any](v T) *T { return &v }

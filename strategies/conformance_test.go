@@ -128,7 +128,7 @@ func stationJobs(base string, n int, query string) []strategies.Job {
 }
 
 func testTemperatures(t *testing.T, info strategies.Info) {
-	srv := startServer(t, mockserver.Config{Seed: 7, Latency: 5 * time.Millisecond, Jitter: 3 * time.Millisecond})
+	srv := startServer(t, mockserver.Config{Seed: 7, Model: mockserver.Model{Delay: mockserver.Delay{Dist: "uniform", Latency: mockserver.Duration(5 * time.Millisecond), Jitter: mockserver.Duration(3 * time.Millisecond)}}})
 	jobs := stationJobs(srv.URL(), 100, "")
 	results, err := fetch(t, info, strategies.Config{Concurrency: 8}, context.Background(), jobs)
 	if err != nil {
@@ -271,7 +271,7 @@ func testTooLarge(t *testing.T, info strategies.Info) {
 }
 
 func testCancel(t *testing.T, info strategies.Info) {
-	srv := startServer(t, mockserver.Config{Latency: 5 * time.Second})
+	srv := startServer(t, mockserver.Config{Model: mockserver.Model{Delay: mockserver.Delay{Latency: mockserver.Duration(5 * time.Second)}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	jobs := stationJobs(srv.URL(), 20, "")

@@ -129,11 +129,14 @@ func (f *weatherFlags) server(codes []string) (base string, stop func(), err err
 	if f.target != "" {
 		return strings.TrimSuffix(f.target, "/"), func() {}, nil
 	}
-	cfg := mockserver.Config{Seed: f.seed, Latency: f.latency}
+	cfg := mockserver.Config{Seed: f.seed}
+	cfg.Model.Delay.Latency = mockserver.Duration(f.latency)
 	if !f.latencySet {
-		cfg.StationLatency = make(map[string]time.Duration, len(codes))
+		cfg.Model.Stations = make(map[string]mockserver.Override, len(codes))
 		for _, c := range codes {
-			cfg.StationLatency[c] = cityDelay(c)
+			if _, ok := mockserver.LookupStation(c); ok {
+				cfg.Model.Stations[c] = mockserver.Override{Delay: &mockserver.Delay{Latency: mockserver.Duration(cityDelay(c))}}
+			}
 		}
 	}
 	srv, err := mockserver.Start(cfg)

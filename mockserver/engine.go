@@ -1,0 +1,205 @@
+package mockserver
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"time"
+)
+
+// The engine: an HTTP/1.1 server on plain TCP connections, one goroutine
+// per connection. Go's runtime parks a goroutine that waits (on a timer or a
+// socket) without holding an OS thread, so 10,000 waiting connections cost
+// 10,000 small stacks and nothing else: the read buffer is lent to a
+// connection only while it reads a request head, and a response is written
+// straight from the pre-rendered page.
+
+// conn is one client connection.
+type conn struct {
+	nc *net.TCPConn
+	br *bufio.Reader // nil between requests, unless the client pipelined
+}
+
+// interruptRead makes a blocked read return at once (idle keep-alive
+// connections, hangs), without disturbing a write in progress.
+func (c *conn) interruptRead() { c.nc.SetReadDeadline(time.Unix(1, 0)) }
+
+func (c *conn) close() { c.nc.Close() }
+
+// reset closes the connection with an RST instead of a FIN: with a linger
+// time of zero the kernel drops unsent data and resets the peer.
+func (c *conn) reset() {
+	c.nc.SetLinger(0)
+	c.nc.Close()
+}
+
+// acceptLoop accepts connections until the listener closes, holding one of
+// MaxConns slots for each open connection: when they are all taken it stops
+// accepting, and new clients wait in the kernel's backlog.
+func (s *Server) acceptLoop() {
+	defer close(s.acceptDone)
+	slots := make(chan struct{}, s.cfg.MaxConns)
+	backoff := 5 * time.Millisecond
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-s.closing:
+			return
+		}
+		nc, err := s.listener.Accept()
+		if err != nil {
+			<-slots
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors, say: wait and try again, as net/http does.
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		c := &conn{nc: nc.(*net.TCPConn)}
+		// Go sets TCP_NODELAY by default; say so, because split writes rely
+		// on it: each write leaves as its own segment, without waiting to be
+		// coalesced with the next.
+		c.nc.SetNoDelay(true)
+		s.track(c)
+		s.connsWG.Go(func() {
+			defer func() { <-slots }()
+			defer s.untrack(c)
+			s.serveConn(c)
+		})
+	}
+}
+
+func (s *Server) track(c *conn) {
+	s.connsMu.Lock()
+	s.conns[c] = struct{}{}
+	s.connsMu.Unlock()
+	s.stats.connsAccepted.Add(1)
+	s.stats.connsOpen.Add(1)
+}
+
+func (s *Server) untrack(c *conn) {
+	c.close()
+	s.connsMu.Lock()
+	delete(s.conns, c)
+	s.connsMu.Unlock()
+	s.stats.connsOpen.Add(-1)
+}
+
+func (s *Server) eachConn(f func(*conn)) {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	for c := range s.conns {
+		f(c)
+	}
+}
+
+// serveConn serves requests on one connection until either side closes it.
+func (s *Server) serveConn(c *conn) {
+	defer s.releaseReader(c)
+	for {
+		req, err := s.readHead(c)
+		var reqErr *requestError
+		switch {
+		case errors.As(err, &reqErr):
+			s.refuse(c, reqErr)
+			return
+		case err != nil:
+			return // closed, reset or timed out: nobody to answer
+		}
+		if !s.handle(c, req) || s.isClosing() {
+			return
+		}
+	}
+}
+
+// readHead waits for the next request and reads its head and body (a GET
+// body is read and thrown away). The connection borrows a read buffer for
+// the duration and gives it back when nothing more is buffered.
+func (s *Server) readHead(c *conn) (request, error) {
+	if c.br == nil {
+		c.br = s.readers.Get().(*bufio.Reader)
+		c.br.Reset(c.nc)
+	}
+	c.nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	if _, err := c.br.Peek(1); err != nil {
+		return request{}, err
+	}
+	c.nc.SetReadDeadline(time.Now().Add(s.cfg.HeaderTimeout))
+	req, err := readRequest(c.br)
+	if err == nil && req.bodyLen > 0 {
+		_, err = c.br.Discard(int(req.bodyLen))
+	}
+	if err != nil {
+		return request{}, err
+	}
+	c.nc.SetReadDeadline(time.Time{})
+	if c.br.Buffered() == 0 {
+		s.releaseReader(c)
+	}
+	return req, nil
+}
+
+func (s *Server) releaseReader(c *conn) {
+	if c.br != nil {
+		c.br.Reset(nil)
+		s.readers.Put(c.br)
+		c.br = nil
+	}
+}
+
+// refuse answers a request the server cannot serve, and closes.
+func (s *Server) refuse(c *conn, e *requestError) {
+	body := []byte("mockserver: " + e.msg + "\n")
+	s.send(c, response{status: e.status, contentType: "text/plain; charset=utf-8", body: body}, Body{})
+}
+
+func (s *Server) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// pause sleeps for d; it returns false if the server began to close first.
+// The goroutine parks on a timer: waiting costs no thread and holds no lock.
+func (s *Server) pause(d time.Duration) bool {
+	if d <= 0 {
+		return !s.isClosing()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closing:
+		return false
+	}
+}
+
+// write sends b and counts it.
+func (s *Server) write(c *conn, b []byte) error {
+	n, err := c.nc.Write(b)
+	s.stats.bytesSent.Add(int64(n))
+	return err
+}
+
+// hang holds the connection, sending nothing, until the client closes it,
+// MaxHang passes or the server closes. Whatever the client sends meanwhile
+// is read and dropped, so that its close is seen.
+func (s *Server) hang(c *conn) {
+	c.nc.SetReadDeadline(time.Now().Add(s.cfg.MaxHang))
+	if s.isClosing() {
+		return
+	}
+	buf := make([]byte, 512)
+	for {
+		if _, err := c.nc.Read(buf); err != nil {
+			return
+		}
+	}
+}
