@@ -34,8 +34,9 @@ type segment struct {
 // plan is a response cut into timed writes.
 type plan struct {
 	segs      []segment
-	headerLen int // bytes of status line and headers
-	bodyLen   int // bytes of body on the wire, framing included
+	headerLen int  // bytes of status line and headers
+	bodyLen   int  // bytes of body on the wire, framing included
+	keepAlive bool // whether the connection may serve another request after it
 }
 
 // split is a parsed Body.Split.
@@ -103,7 +104,7 @@ func (r response) plan(b Body, maxDelay time.Duration) plan {
 		parts = chunkFrame(parts)
 		pauses = append(pauses, 0)[:len(parts)]
 	}
-	p := plan{headerLen: len(hdr)}
+	p := plan{headerLen: len(hdr), keepAlive: r.keepAlive}
 	for _, part := range parts {
 		p.bodyLen += len(part)
 	}

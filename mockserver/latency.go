@@ -81,9 +81,11 @@ func (d Delay) draw(r *rand.Rand, maxDelay time.Duration) time.Duration {
 }
 
 // sequence hands each request for a station its own random source: the
-// n-th request for a station gets the same source for a seed, however the
-// requests for other stations interleave. No lock: one atomic counter per
-// station.
+// n-th request to arrive for a station gets the same source for a seed,
+// however the requests for other stations interleave. (Concurrent requests
+// for one station may arrive in any order, so which of them is n-th is up to
+// the scheduler; the sequence of draws is the same.) No lock: one atomic
+// counter per station.
 type sequence struct {
 	seed     uint64
 	counters map[string]*atomic.Uint64 // read-only after start

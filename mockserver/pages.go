@@ -64,7 +64,8 @@ type field struct{ label, value, mark string }
 //
 // Without the temperature (withTemp false) the page is what a station with a
 // failed sensor reports: no temperature, and so no dew point, humidity, wind
-// chill or heat index either; nothing on it matches the temperature pattern.
+// chill or heat index either; the renderers also leave out the raw report,
+// so that nothing on the page matches the temperature pattern.
 func (o Observation) fields(withTemp bool) []field {
 	f := []field{
 		{"Wind", o.windText(), ":0"},
@@ -193,7 +194,10 @@ func (o Observation) renderTXT(withTemp bool) []byte {
 	for _, f := range o.fields(withTemp) {
 		fmt.Fprintf(&b, "%s: %s%s\n", f.label, f.value, f.mark)
 	}
-	fmt.Fprintf(&b, "ob: %s\ncycle: %d\n", o.metar(), cycle(o.Time))
+	if withTemp { // a raw report may match the pattern too: "9999 FEW030"
+		fmt.Fprintf(&b, "ob: %s\n", o.metar())
+	}
+	fmt.Fprintf(&b, "cycle: %d\n", cycle(o.Time))
 	return []byte(b.String())
 }
 
@@ -212,7 +216,10 @@ func (o Observation) renderHTML(withTemp bool) []byte {
 	for _, f := range o.fields(withTemp) {
 		fmt.Fprintf(&b, "<tr><td><b>%s:</b></td><td>%s</td></tr>\n", html.EscapeString(f.label), html.EscapeString(f.value))
 	}
-	fmt.Fprintf(&b, "<tr><td><b>ob:</b></td><td>%s</td></tr>\n</table>\n", o.metar())
+	if withTemp {
+		fmt.Fprintf(&b, "<tr><td><b>ob:</b></td><td>%s</td></tr>\n", o.metar())
+	}
+	b.WriteString("</table>\n")
 	fmt.Fprintf(&b, "<p>Observation cycle %s UTC. Served by the netio mock NOAA server.</p>\n</body></html>\n", strconv.Itoa(cycle(o.Time)))
 	return []byte(b.String())
 }

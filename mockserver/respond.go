@@ -28,7 +28,7 @@ func (s *Server) handle(c *conn, req request) bool {
 		}
 		r.status, r.contentType, r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
 	}
-	return s.send(c, r, Body{}) && r.keepAlive
+	return s.send(c, r, Body{})
 }
 
 // servePage answers a station page: it draws the delay and the fault, waits
@@ -41,7 +41,7 @@ func (s *Server) servePage(c *conn, req request, r response) bool {
 	forced, err := applyQuery(req.query, &delay, &body, s.cfg.MaxDelay)
 	if err != nil {
 		r.status, r.contentType, r.body = 400, "text/plain; charset=utf-8", []byte("mockserver: "+err.Error()+"\n")
-		return s.send(c, r, Body{}) && r.keepAlive
+		return s.send(c, r, Body{})
 	}
 	rnd := s.seq.next(icao)
 	wait := delay.draw(rnd, s.cfg.MaxDelay)
@@ -70,7 +70,7 @@ func (s *Server) servePage(c *conn, req request, r response) bool {
 		s.stats.fault(f.kind)
 		return s.sendFault(c, r, body, f)
 	}
-	return s.send(c, r, body) && r.keepAlive
+	return s.send(c, r, body)
 }
 
 // queue holds the request in the model's queue, if there is one, for its
@@ -112,9 +112,11 @@ func (s *Server) sendClosing(c *conn, r response) bool {
 }
 
 // send delivers a response the ordinary way. It reports whether the
-// response went out whole.
+// connection may serve another request: the response went out whole, and
+// neither side asked to close (a close-delimited body always closes).
 func (s *Server) send(c *conn, r response, body Body) bool {
-	return s.deliver(c, r.plan(body, s.cfg.MaxDelay), -1) == nil
+	p := r.plan(body, s.cfg.MaxDelay)
+	return s.deliver(c, p, -1) == nil && p.keepAlive
 }
 
 // sendFault delivers a response spoiled by a fault; the connection is not
@@ -128,9 +130,9 @@ func (s *Server) sendFault(c *conn, r response, body Body, f fault) bool {
 		if f.code == 429 || f.code == 503 {
 			r.extra = append(r.extra, "Retry-After: 1")
 		}
-		return s.send(c, r, body) && r.keepAlive
+		return s.send(c, r, body)
 	case FaultNoTemperature:
-		return s.send(c, r, body) && r.keepAlive
+		return s.send(c, r, body)
 	case FaultReset:
 		c.reset()
 	case FaultHang:

@@ -34,6 +34,9 @@ var conformance = []struct {
 	{"page without reading is no-temperature", testNoTemperature},
 	{"body over the limit is too-large", testTooLarge},
 	{"cancel mid-batch returns promptly", testCancel},
+	{"keep-alive: a warm batch dials nothing", testKeepAlive},
+	{"every body framing and split is read whole", testDelivery},
+	{"every server fault is classified", testFaults},
 }
 
 func TestConformance(t *testing.T) {
@@ -284,12 +287,90 @@ func testCancel(t *testing.T, info strategies.Info) {
 	}
 	// The contract is 100 ms; the margin is for loaded CI machines. A
 	// strategy that waited for the server would take 5 s.
-	if returned > time.Second {
+	if returned > 300*time.Millisecond {
 		t.Errorf("Fetch returned %v after cancel; want promptly", returned)
 	}
 	for i, r := range results {
 		if r.Class != strategies.ClassCanceled {
 			t.Errorf("job %d: class %q err %v; want canceled", i, r.Class, r.Err)
+		}
+	}
+}
+
+func testKeepAlive(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Model: mockserver.Model{Delay: mockserver.Delay{Latency: mockserver.Duration(20 * time.Millisecond)}}})
+	f, err := info.New(strategies.Config{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strategies.Close(f)
+	jobs := stationJobs(srv.URL(), 12, "")
+	cold := newCollector(len(jobs))
+	f.Fetch(context.Background(), jobs, cold.done)
+	opened := srv.Stats().ConnsAccepted
+	warm := newCollector(len(jobs))
+	f.Fetch(context.Background(), jobs, warm.done)
+	if again := srv.Stats().ConnsAccepted - opened; again != 0 || opened == 0 {
+		t.Errorf("cold batch opened %d connections, warm batch %d more; want some, then none", opened, again)
+	}
+}
+
+func testDelivery(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 5, MaxHang: 100 * time.Millisecond})
+	f, err := info.New(strategies.Config{Concurrency: 4, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strategies.Close(f)
+	for _, query := range []string{
+		"?chunked=true", "?body=close", "?split=header-body:10ms", "?split=mid-header:10ms",
+		"?split=pieces:7:3ms", "?chunks=5&chunk-pause=3ms", "?chunked=1&chunks=4&chunk-pause=2ms",
+		"?rate=100000", "?fault=slow-close",
+	} {
+		jobs := stationJobs(srv.URL(), 4, query)
+		c := newCollector(len(jobs))
+		f.Fetch(context.Background(), jobs, c.done)
+		for i, r := range c.check(t) {
+			want, _ := srv.ExpectedTemperature(jobs[i].URL)
+			if !r.OK() || r.Temperature != want {
+				t.Errorf("%s: class %q err %v temperature %v; want ok with %v", jobs[i].URL, r.Class, r.Err, r.Temperature, want)
+			}
+		}
+	}
+}
+
+func testFaults(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 6, MaxHang: 5 * time.Second})
+	const timeout = 300 * time.Millisecond
+	f, err := info.New(strategies.Config{Concurrency: 4, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strategies.Close(f)
+	tests := []struct {
+		fault string
+		want  strategies.Class
+	}{
+		{"reset", strategies.ClassReset},
+		{"reset-mid-body", strategies.ClassReset},
+		{"truncate", strategies.ClassEOF},
+		{"malformed", strategies.ClassMalformed},
+		{"huge-header", strategies.ClassMalformed},
+		{"hang", strategies.ClassTimeout},
+		{"hang-mid-body", strategies.ClassTimeout},
+		{"status:503", strategies.ClassHTTPStatus},
+		{"status:429", strategies.ClassHTTPStatus},
+		{"no-temperature", strategies.ClassNoTemperature},
+	}
+	for _, tt := range tests {
+		jobs := stationJobs(srv.URL(), 2, "?fault="+tt.fault)
+		c := newCollector(len(jobs))
+		f.Fetch(context.Background(), jobs, c.done)
+		for _, r := range c.check(t) {
+			// A job ends within its timeout; the margin is for loaded CI machines.
+			if r.Class != tt.want || r.Latency() > timeout+500*time.Millisecond {
+				t.Errorf("fault %s: class %q (err %v) after %v; want %q within the timeout", tt.fault, r.Class, r.Err, r.Latency(), tt.want)
+			}
 		}
 	}
 }

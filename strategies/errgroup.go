@@ -21,7 +21,7 @@ type Errgroup struct {
 // NewErrgroup returns an Errgroup fetcher. Close it to drop its keep-alive
 // connections.
 func NewErrgroup(cfg Config) *Errgroup {
-	return &Errgroup{client: newHTTPClient(cfg), limit: cfg.concurrency()}
+	return &Errgroup{client: newHTTPClient(cfg, cfg.concurrency()), limit: cfg.concurrency()}
 }
 
 // Fetch starts a goroutine per job, at most limit at once, and waits for

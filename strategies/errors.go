@@ -68,6 +68,7 @@ func (e *StatusError) Error() string {
 func Classify(ctx context.Context, err error) Class {
 	var status *StatusError
 	var netErr net.Error
+	var dnsErr *net.DNSError
 	switch {
 	case err == nil:
 		return ClassOK
@@ -90,6 +91,8 @@ func Classify(ctx context.Context, err error) Class {
 		return ClassReset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return ClassEOF
+	case errors.As(err, &dnsErr):
+		return ClassOther // before isMalformed: a host name may contain any word
 	case isMalformed(err):
 		return ClassMalformed
 	}
@@ -101,7 +104,7 @@ func Classify(ctx context.Context, err error) Class {
 // is to go on; the event-loop strategies return typed parser errors instead.
 func isMalformed(err error) bool {
 	msg := err.Error()
-	for _, s := range []string{"malformed", "invalid byte in chunk", "headers exceeded"} {
+	for _, s := range []string{"malformed", "invalid byte in chunk", "headers exceeded", "Content-Length", "transfer encoding"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

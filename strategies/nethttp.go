@@ -3,10 +3,14 @@ package strategies
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,11 +31,18 @@ type httpClient struct {
 // newHTTPClient builds a keep-alive transport whose idle pool can hold one
 // connection per request in flight, so that a warm batch reuses every
 // connection instead of dialing afresh.
-func newHTTPClient(cfg Config) *httpClient {
-	idle := cfg.concurrency()
+//
+// idle is the most idle connections kept per host between batches.
+func newHTTPClient(cfg Config, idle int) *httpClient {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
-		DialContext:            dialer.DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &recordingConn{Conn: c}, nil
+		},
 		MaxIdleConns:           idle,
 		MaxIdleConnsPerHost:    idle, // the default, 2, would close most connections after each batch
 		IdleConnTimeout:        90 * time.Second,
@@ -60,14 +71,61 @@ func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
 		return finish(ctx, res, err)
 	}
 	req.Header.Set("User-Agent", userAgent)
+	var conn net.Conn
+	req = req.WithContext(httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { conn = info.Conn },
+	}))
 	// RoundTrip rather than http.Client.Do: no redirects, no cookies, one
 	// request on the wire per job.
 	resp, err := c.transport.RoundTrip(req)
 	if err != nil {
-		return finish(ctx, res, err)
+		return finish(ctx, res, withSocketError(err, conn))
 	}
 	res.Status = resp.StatusCode
-	return c.readBody(ctx, res, resp)
+	res = c.readBody(ctx, res, resp)
+	if res.Err != nil && res.Class != ClassHTTPStatus && res.Class != ClassTooLarge {
+		res = finish(ctx, res, withSocketError(res.Err, conn))
+	}
+	return res
+}
+
+// recordingConn remembers the last error its socket reported. net/http
+// often reports a connection reset by the server as "unexpected EOF" or a
+// malformed response; the socket's own error says what really happened.
+type recordingConn struct {
+	net.Conn
+	last atomic.Pointer[error]
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.record(err)
+	return n, err
+}
+
+func (c *recordingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.record(err)
+	return n, err
+}
+
+func (c *recordingConn) record(err error) {
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.last.Store(&err)
+	}
+}
+
+// withSocketError adds the socket's last error to err, so that Classify
+// sees a reset that net/http reported as something else.
+func withSocketError(err error, conn net.Conn) error {
+	rc, ok := conn.(*recordingConn)
+	if !ok {
+		return err
+	}
+	if last := rc.last.Load(); last != nil && !errors.Is(err, *last) {
+		return errors.Join(err, *last)
+	}
+	return err
 }
 
 // readBody reads resp's body, closes it and processes the page.
@@ -85,9 +143,15 @@ func (c *httpClient) readBody(ctx context.Context, res Result, resp *http.Respon
 	case n > limit:
 		return finish(ctx, res, ErrTooLarge)
 	case resp.StatusCode != http.StatusOK:
-		return finish(ctx, res, &StatusError{Code: resp.StatusCode, Status: http.StatusText(resp.StatusCode)})
+		return finish(ctx, res, &StatusError{Code: resp.StatusCode, Status: reason(resp)})
 	}
 	return processPage(ctx, res, buf.Bytes())
+}
+
+// reason is the reason phrase the server sent ("Slow Down" in "503 Slow Down").
+func reason(resp *http.Response) string {
+	_, phrase, _ := strings.Cut(resp.Status, " ")
+	return phrase
 }
 
 func (c *httpClient) getBuffer() *bytes.Buffer {
@@ -98,8 +162,9 @@ func (c *httpClient) getBuffer() *bytes.Buffer {
 	return new(bytes.Buffer)
 }
 
-// Close drops the idle keep-alive connections. It does not wait for
-// requests in flight; call it after Fetch has returned.
+// Close closes the idle keep-alive connections. It neither waits for
+// requests in flight (call it after Fetch has returned) nor for the
+// transport's connection goroutines, which exit moments later.
 func (c *httpClient) Close() error {
 	c.transport.CloseIdleConnections()
 	return nil

@@ -9,16 +9,20 @@ import (
 // thread-per-request, with goroutines in place of threads. Nothing bounds the
 // number in flight, so N jobs mean N goroutines and up to N connections.
 //
-// Config.Concurrency does not limit it; it only sizes the keep-alive pool,
-// so set it to the batch size to keep every connection for the next batch.
+// Config.Concurrency does not apply. Every connection it opened is kept for
+// the next batch (up to perRequestIdle), so that a warm batch dials none.
 type PerRequest struct {
 	client *httpClient
 }
 
+// perRequestIdle bounds the idle connections PerRequest keeps: far more
+// than this machine's file limit allows at once anyway.
+const perRequestIdle = 1 << 16
+
 // NewPerRequest returns a PerRequest fetcher. Close it to drop its
 // keep-alive connections.
 func NewPerRequest(cfg Config) *PerRequest {
-	return &PerRequest{client: newHTTPClient(cfg)}
+	return &PerRequest{client: newHTTPClient(cfg, perRequestIdle)}
 }
 
 // Fetch starts a goroutine per job and waits for all of them. done is

@@ -17,7 +17,7 @@ type Pool struct {
 // NewPool returns a Pool fetcher. Close it to drop its keep-alive
 // connections.
 func NewPool(cfg Config) *Pool {
-	return &Pool{client: newHTTPClient(cfg), workers: cfg.concurrency()}
+	return &Pool{client: newHTTPClient(cfg, cfg.concurrency()), workers: cfg.concurrency()}
 }
 
 // Fetch starts the workers, hands them the jobs one by one and waits until

@@ -29,7 +29,7 @@ var registry = []Info{
 	{
 		Name:        "perrequest",
 		Description: "a goroutine per request, all at once: the article's thread per request",
-		Knob:        "ignored (one per job); sizes the keep-alive pool",
+		Knob:        "ignored (one goroutine per job)",
 		New:         func(c Config) (Fetcher, error) { return NewPerRequest(c), nil },
 	},
 	{

@@ -12,8 +12,7 @@ type Sequential struct {
 // NewSequential returns a Sequential fetcher. Close it to drop its
 // keep-alive connection.
 func NewSequential(cfg Config) *Sequential {
-	cfg.Concurrency = 1 // one request at a time needs one idle connection
-	return &Sequential{client: newHTTPClient(cfg)}
+	return &Sequential{client: newHTTPClient(cfg, 1)}
 }
 
 // Fetch fetches jobs in order; done is called on the caller's goroutine.

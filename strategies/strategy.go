@@ -38,7 +38,8 @@ type Result struct {
 	Index int
 	// Status is the HTTP status code, or 0 when no response arrived.
 	Status int
-	// Bytes counts the body bytes received (headers not included).
+	// Bytes counts the body bytes received (headers not included). For a
+	// body over Config.MaxBodyBytes it is MaxBodyBytes+1: reading stops there.
 	Bytes int64
 	// Temperature is the reading found on the page by ParseTemperature;
 	// it is meaningful only when HasTemperature is true.
@@ -116,7 +117,7 @@ func (c Config) maxBodyBytes() int64 {
 }
 
 // Close releases what f holds (idle connections, event loops) if it holds
-// anything, and is a no-op otherwise. It blocks until that is done.
+// anything, and is a no-op otherwise. Call it after Fetch has returned.
 func Close(f Fetcher) error {
 	if c, ok := f.(io.Closer); ok {
 		return c.Close()

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -23,23 +25,35 @@ func newFlagSet(name string) *flag.FlagSet {
 // ones. help reports whether -h or --help was given: the caller prints its
 // help and exits 0.
 func parse(fs *flag.FlagSet, args []string) (positional []string, help bool, err error) {
+	// "--" ends the flags: what follows is positional, even "-x".
+	var afterDashDash []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, afterDashDash = args[:i], args[i+1:]
+	}
 	for {
 		err := fs.Parse(args)
 		switch {
 		case errors.Is(err, flag.ErrHelp):
 			return nil, true, nil
 		case err != nil:
-			// flag names itself "-x"; this command's help says "--x".
-			msg := strings.ReplaceAll(firstLine(err.Error()), " -", " --")
-			return nil, false, usageErrorf("%s: %s", fs.Name(), msg)
+			return nil, false, usageErrorf("%s: %s", fs.Name(), dashDash(firstLine(err.Error())))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return positional, false, nil
+			return append(positional, afterDashDash...), false, nil
 		}
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// flagName matches the flag package's "-name" in its messages.
+var flagName = regexp.MustCompile(`(not defined: |for flag |needs an argument: )-+`)
+
+// dashDash rewrites the flag package's "flag -latency" as "flag --latency",
+// as this command's help spells flags.
+func dashDash(msg string) string {
+	return flagName.ReplaceAllString(msg, "${1}--")
 }
 
 func firstLine(s string) string {

@@ -52,8 +52,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 
 func runContext(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if len(args) == 0 {
-		printUsage(stderr)
-		return usageErrorf("netio: no command given")
+		return usageErrorf("netio: no command given (valid: %s; run 'netio help')", strings.Join(commandNames(), ", "))
 	}
 	name, rest := args[0], args[1:]
 	switch name {

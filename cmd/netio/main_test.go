@@ -151,6 +151,19 @@ func TestUsageErrors(t *testing.T) {
 		{"bad station", []string{"weather", "NEWYORK"}, []string{`"NEWYORK"`}},
 		{"bad target", []string{"weather", "--target", "ftp://x"}, []string{"--target"}},
 		{"unknown flag", []string{"weather", "--fast"}, []string{"--fast"}},
+		{"latency past the server's cap", []string{"weather", "--latency", "2m"}, []string{"--latency"}},
+		{"target port out of range", []string{"weather", "--target", "http://localhost:99999"}, []string{"--target"}},
+		{"flag after --", []string{"weather", "--", "KNYC", "--latency", "5ms"}, []string{`"--latency"`}},
+		{"serve port out of range", []string{"serve", "--addr", "127.0.0.1:99999"}, []string{"--addr"}},
+		{"serve unknown distribution", []string{"serve", "--dist", "gamma"}, []string{`"gamma"`, "lognormal", "pareto"}},
+		{"serve unknown fault", []string{"serve", "--fault", "explode=0.1"}, []string{`"explode"`, "reset", "hang-mid-body"}},
+		{"serve bad fault syntax", []string{"serve", "--fault", "reset"}, []string{"KIND=PROB"}},
+		{"serve fault probability", []string{"serve", "--fault", "reset=2"}, []string{"--fault", "between 0 and 1"}},
+		{"serve lognormal without p99", []string{"serve", "--dist", "lognormal", "--latency", "50ms"}, []string{"p99"}},
+		{"serve bad split", []string{"serve", "--split", "thirds"}, []string{"--split", "pieces"}},
+		{"serve bad body", []string{"serve", "--body", "gzip"}, []string{"--body", "chunked"}},
+		{"serve missing profile", []string{"serve", "--profile", "/nonexistent/p.json"}, []string{"/nonexistent/p.json"}},
+		{"serve admin not loopback", []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0"}, []string{"loopback"}},
 		{"unknown command", []string{"fetch"}, []string{`"fetch"`, "weather", "serve", "strategies"}},
 		{"serve bad addr", []string{"serve", "--addr", "8080"}, []string{"--addr"}},
 		{"serve bad jitter", []string{"serve", "--jitter", "-5ms"}, []string{"--jitter"}},
@@ -177,8 +190,8 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want usage on stdout, exit 0", args, code, stderr, stdout)
 		}
 	}
-	if _, stderr, code := runCmd(); code != 2 || !strings.Contains(stderr, "Commands:") {
-		t.Errorf("no arguments: exit %d, stderr %q; want the overview and exit 2", code, stderr)
+	if _, stderr, code := runCmd(); code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "netio help") {
+		t.Errorf("no arguments: exit %d, stderr %q; want one line pointing to help and exit 2", code, stderr)
 	}
 }
 

@@ -145,8 +145,11 @@ func (f *serveFlags) config(fs *flag.FlagSet) (mockserver.Config, error) {
 	}
 	f.applyModelFlags(&cfg.Model, given)
 	cfg.AdminAllowRemote = f.adminRemote
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || !validPort(port, false) {
 		return cfg, fmt.Errorf("bad --addr %q: want host:port, such as 127.0.0.1:8080", cfg.Addr)
+	}
+	if cfg.AdminAddr != "" && !cfg.AdminAllowRemote && !isLoopback(cfg.AdminAddr) {
+		return cfg, fmt.Errorf("--admin-addr %q is not a loopback address: add --admin-allow-remote to serve the admin API there", cfg.AdminAddr)
 	}
 	if cfg.MaxConns < 1 || cfg.MaxDelay <= 0 || cfg.MaxHang <= 0 || cfg.HeaderTimeout <= 0 {
 		return cfg, fmt.Errorf("--max-conns, --max-delay, --max-hang and --header-timeout must be positive")
@@ -226,8 +229,12 @@ func flagNames(err error) error {
 	return err
 }
 
+// isLoopback reports whether addr's host is a loopback address or localhost.
 func isLoopback(addr string) bool {
 	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return true
+	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }

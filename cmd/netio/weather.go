@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,13 +106,13 @@ func (f *weatherFlags) validate(codes []string) (strategies.Info, error) {
 	switch {
 	case f.concurrency <= 0:
 		return info, usageErrorf("netio weather: --concurrency must be at least 1, got %d", f.concurrency)
-	case f.latency < 0:
-		return info, usageErrorf("netio weather: --latency must not be negative, got %v", f.latency)
+	case f.latency < 0 || f.latency > mockserver.DefaultMaxDelay:
+		return info, usageErrorf("netio weather: --latency must be between 0 and %v, got %v", mockserver.DefaultMaxDelay, f.latency)
 	case f.timeout < 0:
 		return info, usageErrorf("netio weather: --timeout must not be negative, got %v", f.timeout)
 	}
 	if f.target != "" {
-		if u, err := url.Parse(f.target); err != nil || u.Scheme != "http" || u.Host == "" {
+		if u, err := url.Parse(f.target); err != nil || u.Scheme != "http" || u.Hostname() == "" || !validPort(u.Port(), true) {
 			return info, usageErrorf("netio weather: --target must be an http:// base URL, got %q", f.target)
 		}
 	}
@@ -213,4 +214,14 @@ func pages(n int) string {
 		return "1 page"
 	}
 	return fmt.Sprintf("%d pages", n)
+}
+
+// validPort reports whether p is a TCP port number; "" is valid where the
+// scheme's default applies.
+func validPort(p string, emptyOK bool) bool {
+	if p == "" {
+		return emptyOK
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
 }
