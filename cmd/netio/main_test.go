@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -163,6 +165,7 @@ func TestUsageErrors(t *testing.T) {
 		{"serve bad split", []string{"serve", "--split", "thirds"}, []string{"--split", "pieces"}},
 		{"serve bad body", []string{"serve", "--body", "gzip"}, []string{"--body", "chunked"}},
 		{"serve missing profile", []string{"serve", "--profile", "/nonexistent/p.json"}, []string{"/nonexistent/p.json"}},
+		{"serve bad profile field", []string{"serve", "--profile", writeFile("bad.yaml", "delay: {latncy: 5ms}\n")}, []string{"bad.yaml", "latncy"}},
 		{"serve admin not loopback", []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0"}, []string{"loopback"}},
 		{"unknown command", []string{"fetch"}, []string{`"fetch"`, "weather", "serve", "strategies"}},
 		{"serve bad addr", []string{"serve", "--addr", "8080"}, []string{"--addr"}},
@@ -224,6 +227,82 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// writeFile writes a file in a fresh temporary folder and returns its path.
+func writeFile(name, text string) string {
+	dir, err := os.MkdirTemp("", "netio-test")
+	if err != nil {
+		panic(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		panic(err)
+	}
+	return path
+}
+
+// startServe runs "netio serve ARGS" until the test ends, and returns the
+// first lines it printed.
+func startServe(t *testing.T, args ...string) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runContext(ctx, pw, io.Discard, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	br := bufio.NewReader(pr)
+	var lines []string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve printed %q, then %v", lines, err)
+		}
+		lines = append(lines, strings.TrimSpace(line))
+		if strings.HasPrefix(line, "try: curl ") {
+			go io.Copy(io.Discard, br)
+			return lines
+		}
+	}
+}
+
+func TestServeFlagsReachTheServer(t *testing.T) {
+	profile := writeFile("p.json", `{"delay": {"latency": "5ms"}, "stations": {"RJTT": {"faults": {"no-temperature": 1}}}}`)
+	lines := startServe(t, "--profile", profile, "--fault", "status:429=1", "--admin-addr", "127.0.0.1:0", "--latency", "20ms")
+	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(lines[0])
+	admin := regexp.MustCompile(`admin API on (http://\S+)`).FindStringSubmatch(strings.Join(lines, "\n"))
+	if base == "" || admin == nil {
+		t.Fatalf("banner %q lacks the URLs", lines)
+	}
+	get := func(url string) (int, string, string) {
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr}).Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Server-Timing"), string(body)
+	}
+	// The flag's fault applies everywhere but where the profile's station override says otherwise.
+	if status, timing, _ := get(base + "/weather/current/KNYC.html"); status != 429 || timing != "delay;dur=20.000" {
+		t.Errorf("KNYC: %d, %q; want 429 after the flag's 20ms", status, timing)
+	}
+	if status, _, body := get(base + "/weather/current/RJTT.html"); status != 200 || strings.Contains(body, "Temperature") {
+		t.Errorf("RJTT: %d; want the profile's no-temperature page", status)
+	}
+	if status, _, body := get(admin[1] + "/stats"); status != 200 || !strings.Contains(body, `"status"`) {
+		t.Errorf("admin /stats: %d %s", status, body)
+	}
 }
 
 func TestServe(t *testing.T) {
