@@ -73,9 +73,9 @@ func TestDelayValidate(t *testing.T) {
 	bad := []Delay{
 		{Dist: "gamma"},
 		{Latency: -1},
-		{Dist: "lognormal", Latency: ms(50)},             // no p99
-		{Dist: "pareto", Latency: ms(50), P99: ms(40)},   // p99 below the median
-		{Dist: "lognormal", P99: ms(40)},                 // no median
+		{Dist: "lognormal", Latency: ms(50)},              // no p99
+		{Dist: "pareto", Latency: ms(50), P99: ms(40)},    // p99 below the median
+		{Dist: "lognormal", P99: ms(40)},                  // no median
 		{Dist: "uniform", Latency: ms(5), Jitter: ms(-1)}, // negative jitter
 	}
 	for _, d := range bad {

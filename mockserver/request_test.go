@@ -106,4 +106,3 @@ func TestApplyQuery(t *testing.T) {
 		}
 	}
 }
-
