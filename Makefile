@@ -1,7 +1,7 @@
 # netio: common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help build test vet fmt-check serve weather strategies clean
+.PHONY: help build test vet fmt-check serve weather strategies serve-bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,6 +26,10 @@ weather: ## the article's weather reader (ARGS="--strategy sequential" for more)
 
 strategies: ## list the fetch strategies
 	$(GO) run ./cmd/netio strategies
+
+serve-bench: build ## measure the mock server's capacity and accuracy with wrk (about a minute)
+	$(GO) build -o bin/hellohttp ./internal/cmd/hellohttp
+	$(GO) run ./internal/cmd/servebench --netio bin/netio --hello bin/hellohttp
 
 clean: ## remove built binaries
 	rm -rf bin

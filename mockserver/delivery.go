@@ -110,6 +110,9 @@ func (r response) plan(b Body, maxDelay time.Duration) plan {
 	}
 	sp, _ := parseSplit(b.Split) // validated with the model
 	sp.pause = min(sp.pause, maxDelay)
+	if sp.pieces > 1 {
+		sp.pause = min(sp.pause, maxDelay/time.Duration(sp.pieces-1)) // all the pauses together
+	}
 	p.segs = layout(hdr, parts, pauses, sp)
 	return p
 }

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bufio"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -105,4 +106,31 @@ func TestApplyQuery(t *testing.T) {
 			t.Errorf("?%s accepted; want an error", q)
 		}
 	}
+}
+
+// FuzzApplyQuery: no query string makes the server panic or exceed its
+// delay cap.
+func FuzzApplyQuery(f *testing.F) {
+	f.Add("latency=80ms&fault=reset")
+	f.Add("dist=pareto&latency=20ms&p99=900ms&cap=1s&split=pieces:3:1ms&chunked=0")
+	f.Add("rate=1&chunks=0&chunk-pause=1h&body=close&fault=status:429")
+	f.Add("split=pieces:50:1s")
+	f.Fuzz(func(t *testing.T, q string) {
+		d, b := Delay{}, Body{}
+		if _, err := applyQuery(q, &d, &b, time.Second); err != nil {
+			return
+		}
+		if got := d.draw(rand.New(rand.NewPCG(1, 2)), time.Second); got < 0 || got > time.Second {
+			t.Fatalf("?%s drew %v; want within [0, 1s]", q, got)
+		}
+		resp := response{status: 200, body: []byte("Temperature: 1 F"), keepAlive: true}
+		p := resp.plan(b, time.Second)
+		var total time.Duration
+		for _, s := range p.segs {
+			total += s.pause
+		}
+		if total > 3*time.Second {
+			t.Fatalf("?%s plans %v of pauses; want them bounded by the delay cap", q, total)
+		}
+	})
 }
