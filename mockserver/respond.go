@@ -28,6 +28,7 @@ func (s *Server) handle(c *conn, req request) bool {
 		}
 		r.status, r.contentType, r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
 	}
+	r.extra = append(r.extra, serverTiming(0, 0)) // every response says what was injected, here nothing
 	return s.send(c, r, Body{})
 }
 

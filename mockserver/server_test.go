@@ -121,6 +121,9 @@ func TestStationsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &list); err != nil || status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
 		t.Fatalf("status %d, type %q, decode error %v", status, hdr.Get("Content-Type"), err)
 	}
+	if hdr.Get("Server-Timing") != "delay;dur=0.000" {
+		t.Errorf("/stations: Server-Timing %q; want every response to say what was injected", hdr.Get("Server-Timing"))
+	}
 	if len(list) != len(mockserver.Stations()) || list[0].HTML != mockserver.HTMLPath(list[0].ICAO) {
 		t.Errorf("got %d entries, first %+v; want the whole catalogue with paths", len(list), list[0])
 	}
