@@ -1,0 +1,418 @@
+// Package httpparse is an incremental HTTP/1.1 response parser for the
+// event-loop strategies: it is fed bytes as they arrive, in pieces of any
+// size, and keeps its place between calls.
+//
+// It is the article's "are we still in the header?" flag, grown up. An event
+// loop reads whatever the socket has: half a status line, the end of the
+// headers and the start of the body in one read, a body in many. The parser
+// remembers where it was, so the loop never waits for "the rest".
+//
+// It handles the status line, headers (names in any case; obsolete folded
+// lines are joined), Content-Length bodies, chunked bodies (with chunk
+// extensions and trailers), close-delimited bodies, 1xx interim responses
+// (skipped), and keep-alive versus Connection: close. Only responses to GET
+// are expected, so a HEAD's bodiless answer is not handled.
+package httpparse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// The errors of a response that cannot be parsed. Every *Error wraps one of
+// them, so errors.Is(err, ErrMalformed) says "the server spoke badly".
+var (
+	ErrMalformed     = errors.New("httpparse: malformed response")
+	ErrBodyTooLarge  = errors.New("httpparse: body larger than the limit")
+	ErrUnexpectedEOF = errors.New("httpparse: connection closed before the response ended")
+)
+
+// Error is a parse failure: where it happened and what was wrong.
+type Error struct {
+	Where  string // "status line", "header", "chunk size", ...
+	Detail string
+	Err    error // ErrMalformed, ErrBodyTooLarge or ErrUnexpectedEOF
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%v: %s: %s", e.Err, e.Where, e.Detail) }
+func (e *Error) Unwrap() error { return e.Err }
+
+func malformed(where, format string, args ...any) error {
+	return &Error{where, fmt.Sprintf(format, args...), ErrMalformed}
+}
+
+// DefaultMaxHeaderBytes bounds the status line and headers of a response.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// state is where the parser is in a response.
+type state int
+
+const (
+	inHeader    state = iota // collecting the status line and headers
+	inBody                   // Content-Length body
+	inChunkSize              // reading a chunk-size line
+	inChunkData              // inside a chunk
+	inChunkEnd               // the CRLF after a chunk's data
+	inTrailer                // trailers after the last chunk
+	untilClose               // close-delimited body
+	complete                 // the response has ended
+)
+
+// Parser parses one response at a time; Reset readies it for the next on
+// the same connection. The zero value is ready, with the default limits.
+// A Parser is not safe for concurrent use: an event loop owns it.
+type Parser struct {
+	// MaxHeaderBytes bounds the head; zero means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds the body; zero means no limit.
+	MaxBodyBytes int64
+	// Body, if set, receives the body bytes as they arrive (chunk framing
+	// removed). The slice is only valid during the call: copy what you keep.
+	Body func([]byte)
+
+	// Status is the response's status code, set once the head is parsed.
+	Status int
+	// KeepAlive reports whether the connection may carry another request
+	// after this response; set once the head is parsed.
+	KeepAlive bool
+	// BodyBytes counts the body bytes delivered so far.
+	BodyBytes int64
+
+	st        state
+	head      []byte // the head collected so far; reused between responses
+	remaining int64  // bytes left in a Content-Length body or the current chunk
+	line      []byte // a partial chunk-size or trailer line
+}
+
+// Reset readies the parser for the next response, keeping its buffers and
+// settings.
+func (p *Parser) Reset() {
+	*p = Parser{MaxHeaderBytes: p.MaxHeaderBytes, MaxBodyBytes: p.MaxBodyBytes, Body: p.Body,
+		head: p.head[:0], line: p.line[:0]}
+}
+
+// Done reports whether the response has ended.
+func (p *Parser) Done() bool { return p.st == complete }
+
+// InHeader reports whether the parser is still reading the head: the
+// article's flag.
+func (p *Parser) InHeader() bool { return p.st == inHeader }
+
+// Feed parses data, the next bytes from the connection. It returns how many
+// bytes it used: fewer than len(data) only when the response ended inside
+// data (the rest belongs to whatever follows). After the end, Feed uses
+// nothing until Reset.
+func (p *Parser) Feed(data []byte) (int, error) {
+	used := 0
+	for used < len(data) && p.st != complete {
+		n, err := p.step(data[used:])
+		used += n
+		if err != nil {
+			return used, err
+		}
+	}
+	return used, nil
+}
+
+// EOF tells the parser the connection has closed. It ends a close-delimited
+// body; anywhere else in a response it is an error.
+func (p *Parser) EOF() error {
+	switch p.st {
+	case untilClose:
+		p.st = complete
+		return nil
+	case complete:
+		return nil
+	}
+	return &Error{"body", "the connection closed first", ErrUnexpectedEOF}
+}
+
+// step makes progress in the current state and returns the bytes used.
+func (p *Parser) step(data []byte) (int, error) {
+	switch p.st {
+	case inHeader:
+		return p.feedHead(data)
+	case inBody:
+		n := int(min(int64(len(data)), p.remaining))
+		p.remaining -= int64(n)
+		if err := p.deliver(data[:n]); err != nil {
+			return n, err
+		}
+		if p.remaining == 0 {
+			p.st = complete
+		}
+		return n, nil
+	case untilClose:
+		return len(data), p.deliver(data)
+	case inChunkSize, inTrailer, inChunkEnd:
+		return p.feedLine(data)
+	case inChunkData:
+		n := int(min(int64(len(data)), p.remaining))
+		p.remaining -= int64(n)
+		if p.remaining == 0 {
+			p.st = inChunkEnd
+		}
+		return n, p.deliver(data[:n])
+	}
+	return 0, nil
+}
+
+// deliver hands body bytes to Body, within the limit.
+func (p *Parser) deliver(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	p.BodyBytes += int64(len(b))
+	if p.MaxBodyBytes > 0 && p.BodyBytes > p.MaxBodyBytes {
+		return &Error{"body", fmt.Sprintf("more than %d bytes", p.MaxBodyBytes), ErrBodyTooLarge}
+	}
+	if p.Body != nil {
+		p.Body(b)
+	}
+	return nil
+}
+
+// feedHead collects head bytes until the blank line that ends it. It takes
+// all of data, then gives back what lies past the head.
+func (p *Parser) feedHead(data []byte) (int, error) {
+	from := max(0, len(p.head)-3) // the end marker may straddle two reads
+	p.head = append(p.head, data...)
+	end, markLen := headEnd(p.head[from:])
+	limit := p.MaxHeaderBytes
+	if limit <= 0 {
+		limit = DefaultMaxHeaderBytes
+	}
+	if end < 0 {
+		if len(p.head) > limit {
+			return len(data), malformed("header", "longer than %d bytes", limit)
+		}
+		return len(data), nil
+	}
+	headLen := from + end + markLen
+	if headLen > limit {
+		return len(data), malformed("header", "longer than %d bytes", limit)
+	}
+	unused := len(p.head) - headLen
+	interim, err := p.parseHead(p.head[:headLen])
+	if err != nil {
+		return len(data) - unused, err
+	}
+	p.head = p.head[:0]
+	if interim { // a 1xx: the real response follows
+		p.st = inHeader
+	}
+	return len(data) - unused, nil
+}
+
+// headEnd finds the blank line ending a head: "\r\n\r\n", or "\n\n" from a
+// lax server. It returns its index and length, or -1.
+func headEnd(b []byte) (int, int) {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i, 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i, 3
+		}
+	}
+	return -1, 0
+}
+
+// parseHead reads the status line and headers and chooses how the body is
+// framed. It reports whether this was an interim (1xx) response.
+func (p *Parser) parseHead(head []byte) (interim bool, err error) {
+	lines := splitLines(head)
+	status, http11, err := parseStatusLine(lines[0])
+	if err != nil {
+		return false, err
+	}
+	if status >= 100 && status < 200 && status != 101 {
+		return true, nil
+	}
+	p.Status = status
+	h, err := parseHeaders(lines[1:])
+	if err != nil {
+		return false, err
+	}
+	p.KeepAlive = http11
+	if h.close {
+		p.KeepAlive = false
+	} else if h.keepAlive {
+		p.KeepAlive = true
+	}
+	switch {
+	case status == 204 || status == 304:
+		p.st = complete
+	case h.chunked:
+		p.st = inChunkSize
+	case h.length >= 0:
+		if p.MaxBodyBytes > 0 && h.length > p.MaxBodyBytes {
+			return false, &Error{"body", fmt.Sprintf("Content-Length %d is more than %d", h.length, p.MaxBodyBytes), ErrBodyTooLarge}
+		}
+		p.remaining, p.st = h.length, inBody
+		if h.length == 0 {
+			p.st = complete
+		}
+	default:
+		p.st, p.KeepAlive = untilClose, false
+	}
+	return false, nil
+}
+
+// splitLines cuts a head into lines without their endings, dropping the
+// final blank line.
+func splitLines(head []byte) [][]byte {
+	var lines [][]byte
+	for len(head) > 0 {
+		line, rest, _ := bytes.Cut(head, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 && len(rest) == 0 {
+			break
+		}
+		lines = append(lines, line)
+		head = rest
+	}
+	if len(lines) == 0 {
+		lines = append(lines, nil)
+	}
+	return lines
+}
+
+// parseStatusLine reads "HTTP/1.1 200 OK" (the reason may be empty).
+func parseStatusLine(line []byte) (status int, http11 bool, err error) {
+	version, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(rest) < 3 || (len(rest) > 3 && rest[3] != ' ') {
+		return 0, false, malformed("status line", "%q", line)
+	}
+	switch string(version) {
+	case "HTTP/1.1":
+		http11 = true
+	case "HTTP/1.0":
+	default:
+		return 0, false, malformed("status line", "version %q", version)
+	}
+	for _, c := range rest[:3] {
+		if c < '0' || c > '9' {
+			return 0, false, malformed("status line", "status %q", rest[:3])
+		}
+	}
+	status = int(rest[0]-'0')*100 + int(rest[1]-'0')*10 + int(rest[2]-'0')
+	if status < 100 {
+		return 0, false, malformed("status line", "status %d", status)
+	}
+	return status, http11, nil
+}
+
+// headers is what the parser needs of a response's headers.
+type headers struct {
+	length           int64 // -1 when absent
+	chunked          bool
+	close, keepAlive bool
+}
+
+func parseHeaders(lines [][]byte) (headers, error) {
+	h := headers{length: -1}
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		// Join obsolete folded continuation lines to their header.
+		for i+1 < len(lines) && len(lines[i+1]) > 0 && (lines[i+1][0] == ' ' || lines[i+1][0] == '\t') {
+			line = append(append(bytes.Clone(line), ' '), bytes.TrimSpace(lines[i+1])...)
+			i++
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
+			return h, malformed("header", "%q", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case equalFold(name, "Content-Length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 || (h.length >= 0 && h.length != n) {
+				return h, malformed("header", "Content-Length %q", value)
+			}
+			h.length = n
+		case equalFold(name, "Transfer-Encoding"):
+			if !equalFold(lastToken(value), "chunked") {
+				return h, malformed("header", "unsupported Transfer-Encoding %q", value)
+			}
+			h.chunked = true
+		case equalFold(name, "Connection"):
+			for tok := range bytes.SplitSeq(value, []byte(",")) {
+				tok = bytes.TrimSpace(tok)
+				h.close = h.close || equalFold(tok, "close")
+				h.keepAlive = h.keepAlive || equalFold(tok, "keep-alive")
+			}
+		}
+	}
+	return h, nil
+}
+
+// lastToken is the last comma-separated token: "gzip, chunked" → "chunked".
+func lastToken(v []byte) []byte {
+	if i := bytes.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return bytes.TrimSpace(v)
+}
+
+func equalFold(b []byte, s string) bool {
+	return len(b) == len(s) && bytes.EqualFold(b, []byte(s))
+}
+
+// maxLine bounds a chunk-size or trailer line.
+const maxLine = 4 << 10
+
+// feedLine handles the line-oriented parts of a chunked body: chunk sizes,
+// the CRLF after each chunk's data, and the trailers.
+func (p *Parser) feedLine(data []byte) (int, error) {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		if p.line = append(p.line, data...); len(p.line) > maxLine {
+			return len(data), malformed("chunk", "line longer than %d bytes", maxLine)
+		}
+		return len(data), nil
+	}
+	line := append(p.line, data[:i]...)
+	p.line = line[:0]
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	switch p.st {
+	case inChunkEnd:
+		if len(line) != 0 {
+			return i + 1, malformed("chunk", "data longer than its size")
+		}
+		p.st = inChunkSize
+	case inTrailer:
+		if len(line) == 0 {
+			p.st = complete
+		}
+	case inChunkSize:
+		size, err := parseChunkSize(line)
+		if err != nil {
+			return i + 1, err
+		}
+		p.remaining, p.st = size, inChunkData
+		if size == 0 {
+			p.st = inTrailer
+		}
+	}
+	return i + 1, nil
+}
+
+// parseChunkSize reads "1a3" or "1a3;name=value" (extensions are ignored).
+func parseChunkSize(line []byte) (int64, error) {
+	hex, _, _ := bytes.Cut(line, []byte(";"))
+	hex = bytes.TrimSpace(hex)
+	if len(hex) == 0 || len(hex) > 15 {
+		return 0, malformed("chunk size", "%q", line)
+	}
+	n, err := strconv.ParseInt(string(hex), 16, 64)
+	if err != nil {
+		return 0, malformed("chunk size", "%q", line)
+	}
+	return n, nil
+}
