@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"syscall"
+
+	"github.com/netio-lab/netio/strategies/internal/httpparse"
 )
 
 // Class names a kind of request failure. Results are counted by Class, so
@@ -77,7 +79,7 @@ func Classify(ctx context.Context, err error) Class {
 		return ClassHTTPStatus
 	case errors.Is(err, ErrNoTemperature):
 		return ClassNoTemperature
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, httpparse.ErrBodyTooLarge):
 		return ClassTooLarge
 	// Then the transport's failures, of which ours come first.
 	case ctx != nil && ctx.Err() != nil, errors.Is(err, context.Canceled):
@@ -89,8 +91,10 @@ func Classify(ctx context.Context, err error) Class {
 		return ClassRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return ClassReset
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, httpparse.ErrUnexpectedEOF):
 		return ClassEOF
+	case errors.Is(err, httpparse.ErrMalformed):
+		return ClassMalformed
 	case errors.As(err, &dnsErr):
 		return ClassOther // before isMalformed: a host name may contain any word
 	case isMalformed(err):

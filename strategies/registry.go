@@ -44,6 +44,21 @@ var registry = []Info{
 		Knob:        "goroutines alive at once",
 		New:         func(c Config) (Fetcher, error) { return NewErrgroup(c), nil },
 	},
+	{
+		Name:        "epoll",
+		Description: "one goroutine, non-blocking sockets and an epoll loop on x/sys/unix: the article's select/poll",
+		Knob:        "requests in flight in the loop",
+		New:         func(c Config) (Fetcher, error) { return newOrError(NewEpoll(c)) },
+	},
+}
+
+// newOrError turns a constructor's (*T, error) into (Fetcher, error), so
+// that a failed constructor yields a nil Fetcher, not a typed nil.
+func newOrError[T Fetcher](f T, err error) (Fetcher, error) {
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // All returns every registered strategy in teaching order. The slice is a

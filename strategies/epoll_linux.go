@@ -1,0 +1,402 @@
+//go:build linux
+
+package strategies
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Epoll is the article's select/poll loop without a library: one goroutine,
+// the caller's, does all the I/O for up to Config.Concurrency requests at
+// once, on non-blocking sockets watched by one epoll instance.
+//
+// Each turn of the loop asks the kernel "which sockets are ready?"
+// (epoll_wait), then does, for each ready socket, only what cannot block:
+// finish a connect, write what the socket will take, read what has arrived
+// and feed it to the incremental parser. What a request has done so far
+// lives in its conn and exchange, because no stack remembers it between
+// turns. Read this file next to the article's asyncore dispatcher:
+// handleEvent is its handle_read and handle_write.
+//
+// Connections are kept alive and reused across jobs and batches; Close
+// closes them.
+type Epoll struct {
+	cfg   Config
+	epfd  int
+	wake  int                // an eventfd: writing to it wakes epoll_wait, for cancellation
+	conns map[int]*conn      // by file descriptor
+	idle  map[string][]*conn // keep-alive connections by address
+	buf   []byte             // the one read buffer: data is parsed before the next read
+}
+
+// connState is what a connection is waiting for.
+type connState int
+
+const (
+	stateConnecting connState = iota // a non-blocking connect in progress: wait until writable
+	stateWriting                     // request bytes left to write: wait until writable
+	stateReading                     // the response: wait until readable
+	stateIdle                        // kept alive, no request: watched only to notice a close
+)
+
+// conn is one socket and the request it carries.
+type conn struct {
+	fd       int
+	addr     string
+	state    connState
+	events   uint32 // the epoll interest registered now
+	out      []byte // request bytes not yet written
+	reused   bool   // whether the request went on a kept-alive connection
+	retried  bool   // whether the job already moved to a fresh connection once
+	exchange exchange
+}
+
+// NewEpoll creates the epoll instance. Close releases it.
+func NewEpoll(cfg Config) (*Epoll, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	e := &Epoll{cfg: cfg, epfd: epfd, wake: wake, conns: map[int]*conn{}, idle: map[string][]*conn{}, buf: make([]byte, 64<<10)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
+		e.Close()
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return e, nil
+}
+
+// Close closes the kept-alive connections and the epoll instance. Call it
+// after Fetch has returned.
+func (e *Epoll) Close() error {
+	for fd := range e.conns {
+		unix.Close(fd)
+	}
+	clear(e.conns)
+	clear(e.idle)
+	unix.Close(e.wake)
+	return unix.Close(e.epfd)
+}
+
+// batch is one Fetch's bookkeeping.
+type batch struct {
+	ctx      context.Context
+	jobs     []Job
+	targets  []target
+	done     func(Result)
+	next     int       // the next job to start
+	left     int       // jobs without a result yet
+	active   []*conn   // by job: the connection carrying it, or nil
+	timeouts []timeout // in start order, which is deadline order: one Timeout for all
+}
+
+// timeout is a job's deadline. Every job has the same Timeout, so deadlines
+// come in the order jobs start, and a FIFO queue is the whole timer wheel.
+type timeout struct {
+	job      int
+	deadline time.Time
+}
+
+// Fetch runs the loop until every job has a result. done is called on the
+// caller's goroutine, from inside the loop: if it blocks, every request
+// waits.
+func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
+	stop := context.AfterFunc(ctx, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
+	defer stop()
+	events := make([]unix.EpollEvent, 256)
+	for b.left > 0 {
+		if ctx.Err() != nil {
+			e.abort(b)
+			break
+		}
+		e.startJobs(b)
+		e.expire(b, time.Now())
+		if b.left == 0 {
+			break
+		}
+		n, err := unix.EpollWait(e.epfd, events, e.waitMillis(b))
+		if err != nil && err != unix.EINTR {
+			return os.NewSyscallError("epoll_wait", err)
+		}
+		for _, ev := range events[:max(n, 0)] {
+			e.handleEvent(b, int(ev.Fd), ev.Events)
+		}
+	}
+	return ctx.Err()
+}
+
+// startJobs starts jobs while fewer than Concurrency are in flight.
+func (e *Epoll) startJobs(b *batch) {
+	for b.next < len(b.jobs) && len(b.jobs)-b.left+e.cfg.concurrency() > b.next {
+		job := b.next
+		b.next++
+		if e.cfg.Timeout > 0 {
+			b.timeouts = append(b.timeouts, timeout{job, time.Now().Add(e.cfg.Timeout)})
+		}
+		e.start(b, job, false)
+	}
+}
+
+// start sends a job on a kept-alive connection to its address, or on a new
+// one. fresh forbids reuse (a retry after a kept-alive connection failed).
+func (e *Epoll) start(b *batch, job int, fresh bool) {
+	t := b.targets[job]
+	if t.err != nil {
+		b.finish(Result{Index: job, Start: time.Now()}, t.err)
+		return
+	}
+	var c *conn
+	if !fresh {
+		c = e.takeIdle(t.addr)
+	}
+	if c == nil {
+		var err error
+		if c, err = e.dial(t.addr); err != nil {
+			b.finish(Result{Index: job, Start: time.Now()}, err)
+			return
+		}
+	}
+	c.exchange.begin(job, e.cfg.maxBodyBytes())
+	c.out = t.request
+	b.active[job] = c
+	if c.state == stateIdle {
+		c.state = stateWriting
+		e.write(b, c)
+	}
+}
+
+// dial opens a non-blocking socket and starts connecting; the loop learns
+// the outcome when the socket becomes writable.
+func (e *Epoll) dial(addr string) (*conn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	family, sa := unix.AF_INET, unix.Sockaddr(&unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()})
+	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
+		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // send each request at once
+	if err := unix.Connect(fd, sa); err != nil && err != unix.EINPROGRESS {
+		unix.Close(fd)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
+	}
+	c := &conn{fd: fd, addr: addr, state: stateConnecting, events: unix.EPOLLOUT}
+	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: c.events, Fd: int32(fd)}); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	e.conns[fd] = c
+	return c, nil
+}
+
+// takeIdle returns a kept-alive connection to addr, if there is one.
+func (e *Epoll) takeIdle(addr string) *conn {
+	list := e.idle[addr]
+	if len(list) == 0 {
+		return nil
+	}
+	c := list[len(list)-1]
+	e.idle[addr] = list[:len(list)-1]
+	c.reused = true
+	return c
+}
+
+// handleEvent does what the readiness of one socket allows.
+func (e *Epoll) handleEvent(b *batch, fd int, events uint32) {
+	if fd == e.wake {
+		unix.Read(e.wake, e.buf[:8]) // the context ended: the loop's next turn aborts
+		return
+	}
+	c := e.conns[fd]
+	if c == nil {
+		return
+	}
+	switch c.state {
+	case stateConnecting:
+		e.connected(b, c)
+	case stateWriting:
+		e.write(b, c)
+	case stateReading:
+		e.read(b, c)
+	case stateIdle: // the server closed a kept-alive connection (or sent garbage)
+		e.drop(c)
+	}
+}
+
+// connected checks how a non-blocking connect ended, then writes.
+func (e *Epoll) connected(b *batch, c *conn) {
+	errno, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && errno != 0 {
+		err = unix.Errno(errno)
+	}
+	if err != nil {
+		e.fail(b, c, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)})
+		return
+	}
+	c.state = stateWriting
+	e.write(b, c)
+}
+
+// write writes what the socket takes of the request; the rest waits for the
+// next writable event. A partial write is normal, not an error.
+func (e *Epoll) write(b *batch, c *conn) {
+	for len(c.out) > 0 {
+		n, err := unix.Write(c.fd, c.out)
+		if err == unix.EAGAIN {
+			e.watch(c, unix.EPOLLOUT)
+			return
+		}
+		if err != nil {
+			e.fail(b, c, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)})
+			return
+		}
+		c.out = c.out[n:]
+	}
+	c.state = stateReading
+	e.watch(c, unix.EPOLLIN)
+}
+
+// read reads once (level-triggered: if more is waiting, epoll says so again
+// next turn) and feeds the parser.
+func (e *Epoll) read(b *batch, c *conn) {
+	n, err := unix.Read(c.fd, e.buf)
+	switch {
+	case err == unix.EAGAIN:
+		return
+	case err != nil:
+		e.fail(b, c, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
+		return
+	case n == 0: // the server closed: the end of a close-delimited body, or a failure
+		if err := c.exchange.parser.EOF(); err != nil {
+			e.fail(b, c, err)
+			return
+		}
+		e.complete(b, c, false)
+		return
+	}
+	used, done, err := c.exchange.feed(e.buf[:n])
+	switch {
+	case err != nil:
+		e.fail(b, c, err)
+	case done:
+		e.complete(b, c, used == n && c.exchange.parser.KeepAlive)
+	}
+}
+
+// complete reports a finished response and keeps or closes the connection.
+func (e *Epoll) complete(b *batch, c *conn, keep bool) {
+	job := c.exchange.job
+	b.active[job] = nil
+	b.report(c.exchange.result(b.ctx, nil))
+	if !keep {
+		e.drop(c)
+		return
+	}
+	c.state, c.reused = stateIdle, false
+	e.watch(c, unix.EPOLLIN)
+	e.idle[c.addr] = append(e.idle[c.addr], c)
+}
+
+// fail ends the connection's job with err, unless the job may be retried:
+// a kept-alive connection the server had closed before our request reached
+// it fails with no response byte, and the request goes again on a fresh one,
+// as net/http does.
+func (e *Epoll) fail(b *batch, c *conn, err error) {
+	job := c.exchange.job
+	e.drop(c)
+	b.active[job] = nil
+	if c.reused && !c.exchange.received && !c.retried && b.ctx.Err() == nil {
+		e.start(b, job, true)
+		if n := b.active[job]; n != nil {
+			n.retried = true
+		}
+		return
+	}
+	b.report(c.exchange.result(b.ctx, err))
+}
+
+// drop closes a connection and forgets it (closing the socket also removes
+// it from the epoll set).
+func (e *Epoll) drop(c *conn) {
+	if c.state == stateIdle {
+		list := e.idle[c.addr]
+		for i, x := range list {
+			if x == c {
+				e.idle[c.addr] = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+	delete(e.conns, c.fd)
+	unix.Close(c.fd)
+}
+
+// watch changes what the loop waits for on a connection.
+func (e *Epoll) watch(c *conn, events uint32) {
+	if c.events == events {
+		return
+	}
+	c.events = events
+	unix.EpollCtl(e.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)})
+}
+
+// expire fails the jobs whose deadline has passed.
+func (e *Epoll) expire(b *batch, now time.Time) {
+	for len(b.timeouts) > 0 && !b.timeouts[0].deadline.After(now) {
+		job := b.timeouts[0].job
+		b.timeouts = b.timeouts[1:]
+		if c := b.active[job]; c != nil {
+			c.retried = true // a timeout is final
+			e.fail(b, c, os.ErrDeadlineExceeded)
+		}
+	}
+}
+
+// waitMillis is how long epoll_wait may sleep: until the next deadline, and
+// never more than a second (a blocking wait with no end would hold the
+// runtime's attention, and a finite one costs nothing).
+func (e *Epoll) waitMillis(b *batch) int {
+	wait := time.Second
+	if len(b.timeouts) > 0 {
+		wait = min(wait, time.Until(b.timeouts[0].deadline))
+	}
+	return max(0, int((wait+time.Millisecond-1)/time.Millisecond))
+}
+
+// abort ends every unfinished job as canceled when the context ends.
+func (e *Epoll) abort(b *batch) {
+	for job, c := range b.active {
+		if c != nil {
+			e.drop(c)
+			b.active[job] = nil
+			b.report(c.exchange.result(b.ctx, b.ctx.Err()))
+		}
+	}
+	cancelFrom(b.ctx, b.next, len(b.jobs), b.report)
+	b.next = len(b.jobs)
+}
+
+// finish reports a job that never got a connection.
+func (b *batch) finish(res Result, err error) { b.report(finish(b.ctx, res, err)) }
+
+// report hands a result to done and counts it.
+func (b *batch) report(r Result) {
+	b.left--
+	b.done(r)
+}

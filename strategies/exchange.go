@@ -1,0 +1,126 @@
+package strategies
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/netio-lab/netio/strategies/internal/httpparse"
+)
+
+// This file holds what the event-loop strategies (epoll, gnet) share: the
+// request bytes they write, and the per-request state they keep between
+// reads, because in an event loop no goroutine's stack remembers it.
+
+// target is a job made ready for a raw client: where to connect, and the
+// bytes to write.
+type target struct {
+	addr    string // resolved "ip:port"
+	request []byte
+	err     error // the job cannot be sent at all (bad URL, unknown host)
+}
+
+// prepareTargets resolves every job's host once and renders its request.
+// It blocks for DNS; the loop itself never does.
+func prepareTargets(ctx context.Context, jobs []Job) []target {
+	resolved := map[string]string{} // host:port → ip:port
+	failed := map[string]error{}
+	targets := make([]target, len(jobs))
+	for i, job := range jobs {
+		u, err := url.Parse(job.URL)
+		switch {
+		case err != nil:
+			targets[i].err = err
+			continue
+		case u.Scheme != "http" || u.Host == "":
+			targets[i].err = fmt.Errorf("unsupported URL %q: want http://host/path", job.URL)
+			continue
+		}
+		hostPort := u.Host
+		if u.Port() == "" {
+			hostPort = net.JoinHostPort(u.Hostname(), "80")
+		}
+		if _, done := resolved[hostPort]; !done && failed[hostPort] == nil {
+			addr, err := resolve(ctx, hostPort)
+			resolved[hostPort], failed[hostPort] = addr, err
+		}
+		if targets[i].err = failed[hostPort]; targets[i].err == nil {
+			targets[i].addr = resolved[hostPort]
+			targets[i].request = fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
+				u.RequestURI(), u.Host, userAgent)
+		}
+	}
+	return targets
+}
+
+// resolve turns host:port into ip:port, preferring IPv4.
+func resolve(ctx context.Context, hostPort string) (string, error) {
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return net.JoinHostPort(ip.String(), port), nil
+	}
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
+	if err != nil {
+		return "", err
+	}
+	best := ips[0]
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			best = ip
+			break
+		}
+	}
+	return net.JoinHostPort(best.String(), port), nil
+}
+
+// exchange is one request's state in an event loop: where its response
+// stands, and the page processing so far. It is reused for the next
+// request on the same connection.
+type exchange struct {
+	job      int
+	start    time.Time
+	parser   httpparse.Parser
+	scanner  TemperatureScanner
+	received bool // whether any response byte arrived (a reused connection's failure before that may be retried)
+}
+
+// begin readies the exchange for a job.
+func (x *exchange) begin(job int, maxBody int64) {
+	x.job, x.start, x.received = job, time.Now(), false
+	x.scanner.Reset()
+	if x.parser.Body == nil {
+		x.parser.Body = func(b []byte) { x.scanner.Write(b) }
+	}
+	x.parser.Reset()
+	x.parser.MaxBodyBytes = maxBody
+}
+
+// feed parses bytes read from the connection. It reports how many it used
+// and whether the response is complete.
+func (x *exchange) feed(data []byte) (int, bool, error) {
+	x.received = x.received || len(data) > 0
+	n, err := x.parser.Feed(data)
+	return n, x.parser.Done(), err
+}
+
+// result is the job's Result once the response ended (err nil) or failed.
+func (x *exchange) result(ctx context.Context, err error) Result {
+	res := Result{Index: x.job, Start: x.start, Status: x.parser.Status, Bytes: x.parser.BodyBytes}
+	switch {
+	case err != nil:
+		return finish(ctx, res, err)
+	case res.Status != 200:
+		return finish(ctx, res, &StatusError{Code: res.Status})
+	}
+	temp, ok := x.scanner.Temperature()
+	if !ok {
+		return finish(ctx, res, ErrNoTemperature)
+	}
+	res.Temperature, res.HasTemperature = temp, true
+	return finish(ctx, res, nil)
+}
