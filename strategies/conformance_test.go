@@ -39,13 +39,22 @@ var conformance = []struct {
 	{"every server fault is classified", testFaults},
 }
 
+// leakOptions excuse the goroutines a library leaves behind on purpose:
+// fasthttp's client starts a cleaner per host and one per client, which
+// sleep out their idle periods after the last connection closed and then
+// end by themselves (RESEARCH §2). Anything else left running is a leak.
+var leakOptions = []goleak.Option{
+	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
+	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
+}
+
 func TestConformance(t *testing.T) {
 	for _, info := range strategies.All() {
 		for _, c := range conformance {
 			t.Run(fmt.Sprintf("strategy=%s/%s", info.Name, c.name), func(t *testing.T) {
 				// Cleanups run last-in first-out: this one runs after
 				// the servers the case started have been closed.
-				t.Cleanup(func() { goleak.VerifyNone(t) })
+				t.Cleanup(func() { goleak.VerifyNone(t, leakOptions...) })
 				c.run(t, info)
 			})
 		}
@@ -363,6 +372,12 @@ func testFaults(t *testing.T, info strategies.Info) {
 		{"no-temperature", strategies.ClassNoTemperature},
 	}
 	for _, tt := range tests {
+		if info.Name == "fasthttp" && tt.fault == "reset" {
+			// fasthttp turns any error on a response's first byte into
+			// "server closed the connection" (see fasthttpError): the
+			// reset is lost inside the library.
+			tt.want = strategies.ClassEOF
+		}
 		jobs := stationJobs(srv.URL(), 2, "?fault="+tt.fault)
 		c := newCollector(len(jobs))
 		f.Fetch(context.Background(), jobs, c.done)

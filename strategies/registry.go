@@ -50,6 +50,12 @@ var registry = []Info{
 		Knob:        "requests in flight in the loop",
 		New:         func(c Config) (Fetcher, error) { return newOrError(NewEpoll(c)) },
 	},
+	{
+		Name:        "fasthttp",
+		Description: "valyala/fasthttp's client from a fixed crew of workers: pooled objects, its own parser",
+		Knob:        "number of workers",
+		New:         func(c Config) (Fetcher, error) { return NewFastHTTP(c), nil },
+	},
 }
 
 // newOrError turns a constructor's (*T, error) into (Fetcher, error), so
