@@ -8,11 +8,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/internal/leaktest"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Options...) }
 
 func TestTally(t *testing.T) {
 	ok := func(temp float64) strategies.Result {

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/netio-lab/netio/internal/leaktest"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -39,22 +40,13 @@ var conformance = []struct {
 	{"every server fault is classified", testFaults},
 }
 
-// leakOptions excuse the goroutines a library leaves behind on purpose:
-// fasthttp's client starts a cleaner per host and one per client, which
-// sleep out their idle periods after the last connection closed and then
-// end by themselves (RESEARCH §2). Anything else left running is a leak.
-var leakOptions = []goleak.Option{
-	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
-	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
-}
-
 func TestConformance(t *testing.T) {
 	for _, info := range strategies.All() {
 		for _, c := range conformance {
 			t.Run(fmt.Sprintf("strategy=%s/%s", info.Name, c.name), func(t *testing.T) {
 				// Cleanups run last-in first-out: this one runs after
 				// the servers the case started have been closed.
-				t.Cleanup(func() { goleak.VerifyNone(t, leakOptions...) })
+				t.Cleanup(func() { goleak.VerifyNone(t, leaktest.Options...) })
 				c.run(t, info)
 			})
 		}

@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/netio-lab/netio/internal/leaktest"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -25,7 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	// signal.NotifyContext in run leaves the runtime's signal watcher behind
 	// once used; it belongs to the process, not to a test.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("os/signal.signal_recv"))
+	goleak.VerifyTestMain(m, append(leaktest.Options, goleak.IgnoreTopFunction("os/signal.signal_recv"))...)
 }
 
 // runCmd runs the command line and returns stdout, stderr and exit status,

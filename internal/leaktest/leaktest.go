@@ -1,0 +1,14 @@
+// Package leaktest holds the goleak options every test package uses, so
+// that the list of excused goroutines is written down once.
+package leaktest
+
+import "go.uber.org/goleak"
+
+// Options excuse the goroutines a library leaves behind on purpose, and
+// nothing else: fasthttp's client starts a cleaner per host and one per
+// client, which sleep out their idle periods after the last connection
+// closed and then end by themselves (shared RESEARCH §2).
+var Options = []goleak.Option{
+	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
+	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
+}
