@@ -59,6 +59,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("a bad PUT changed the model: %s", body)
 	}
 
+	settle(srv)
 	status, body = do(t, "GET", admin+"/stats", "")
 	var st mockserver.Stats
 	if err := json.Unmarshal([]byte(body), &st); err != nil || status != 200 {
@@ -94,12 +95,7 @@ func TestStatsCountInFlight(t *testing.T) {
 	for range 3 {
 		<-done
 	}
-	// A client may read its response a moment before the server's handler
-	// has returned and counted it: wait for the server to catch up.
-	after := srv.Stats()
-	for deadline := time.Now().Add(time.Second); after.InFlight != 0 && time.Now().Before(deadline); after = srv.Stats() {
-		time.Sleep(5 * time.Millisecond)
-	}
+	after := settle(srv)
 	if now.InFlight != 3 || after.InFlight != 0 || after.PeakInFlight != 3 || after.Requests != 3 {
 		t.Errorf("in flight %d then %d, peak %d, requests %d; want 3, 0, 3, 3", now.InFlight, after.InFlight, after.PeakInFlight, after.Requests)
 	}
@@ -156,4 +152,15 @@ stations:
 			t.Errorf("%s: %v; want an error naming %s", bad.name, err, bad.names)
 		}
 	}
+}
+
+// settle waits (up to a second) until the server has no request in flight,
+// and returns its stats. A client may read its response a moment before the
+// server's handler has returned and counted it.
+func settle(srv *mockserver.Server) mockserver.Stats {
+	st := srv.Stats()
+	for deadline := time.Now().Add(time.Second); st.InFlight != 0 && time.Now().Before(deadline); st = srv.Stats() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return st
 }
