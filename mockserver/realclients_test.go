@@ -60,7 +60,7 @@ func TestWrkGetsOnly2xx(t *testing.T) {
 	if n < 100 || regexp.MustCompile(`Non-2xx|Socket errors`).Match(out) {
 		t.Errorf("wrk made %d requests; want many, with no errors or non-2xx:\n%s", n, out)
 	}
-	if st := srv.Stats(); st.Requests < int64(n) {
+	if st := settle(srv); st.Requests < int64(n) {
 		t.Errorf("server counted %d requests; wrk completed %d", st.Requests, n)
 	}
 }
