@@ -13,11 +13,12 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/netio-lab/netio/internal/leaktest"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Options...) }
 
 func start(t *testing.T, cfg mockserver.Config) *mockserver.Server {
 	t.Helper()

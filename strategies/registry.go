@@ -51,6 +51,12 @@ var registry = []Info{
 		New:         func(c Config) (Fetcher, error) { return newOrError(NewEpoll(c)) },
 	},
 	{
+		Name:        "gnet",
+		Description: "gnet v2 event loops call a handler back with the data: the article's Twisted reactor",
+		Knob:        "requests in flight across the loops",
+		New:         func(c Config) (Fetcher, error) { return newOrError(NewGnet(c)) },
+	},
+	{
 		Name:        "fasthttp",
 		Description: "valyala/fasthttp's client from a fixed crew of workers: pooled objects, its own parser",
 		Knob:        "number of workers",

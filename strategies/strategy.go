@@ -92,6 +92,10 @@ type Config struct {
 	// MaxBodyBytes bounds the body read per page; a longer body fails with
 	// ClassTooLarge. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Loops is the number of event loops, for the strategies that run
+	// several (gnet). Zero means 1: on a small machine shared with the
+	// server, one loop on a locked thread measured fastest (RESEARCH §5).
+	Loops int
 }
 
 // Defaults used where a Config field is zero.
