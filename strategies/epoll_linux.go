@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -257,7 +258,7 @@ func (e *Epoll) connected(b *batch, c *conn) {
 // next writable event. A partial write is normal, not an error.
 func (e *Epoll) write(b *batch, c *conn) {
 	for len(c.out) > 0 {
-		n, err := unix.Write(c.fd, c.out)
+		n, err := rawWrite(c.fd, c.out)
 		if err == unix.EAGAIN {
 			e.watch(c, unix.EPOLLOUT)
 			return
@@ -275,7 +276,7 @@ func (e *Epoll) write(b *batch, c *conn) {
 // read reads once (level-triggered: if more is waiting, epoll says so again
 // next turn) and feeds the parser.
 func (e *Epoll) read(b *batch, c *conn) {
-	n, err := unix.Read(c.fd, e.buf)
+	n, err := rawRead(c.fd, e.buf)
 	switch {
 	case err == unix.EAGAIN:
 		return
@@ -399,4 +400,24 @@ func (b *batch) finish(res Result, err error) { b.report(finish(b.ctx, res, err)
 func (b *batch) report(r Result) {
 	b.left--
 	b.done(r)
+}
+
+// rawRead and rawWrite call read(2) and write(2) without telling the Go
+// scheduler: on a non-blocking socket they never block, so the bookkeeping
+// of a blocking system call (handing the thread's P to another thread and
+// back) is pure cost, about 1.5 µs a request here (RESEARCH §5).
+func rawRead(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }

@@ -28,7 +28,13 @@ func prepareTargets(ctx context.Context, jobs []Job) []target {
 	resolved := map[string]string{} // host:port → ip:port
 	failed := map[string]error{}
 	targets := make([]target, len(jobs))
+	byURL := map[string]int{} // a URL seen before reuses its target
 	for i, job := range jobs {
+		if j, seen := byURL[job.URL]; seen {
+			targets[i] = targets[j]
+			continue
+		}
+		byURL[job.URL] = i
 		u, err := url.Parse(job.URL)
 		switch {
 		case err != nil:

@@ -35,6 +35,11 @@ func clientGoroutines() int {
 // peakGoroutines runs one batch of n jobs at concurrency c and samples the
 // client's goroutines while it runs.
 func peakGoroutines(t *testing.T, name string, n, c int) int {
+	// The previous measurement's goroutines (net/http's connection loops,
+	// gnet's loops) end a moment after Close: wait for them.
+	for deadline := time.Now().Add(5 * time.Second); clientGoroutines() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	srv := startServer(t, mockserver.Config{Model: mockserver.Model{Delay: mockserver.Delay{Latency: mockserver.Duration(300 * time.Millisecond)}}})
 	info, _ := strategies.Lookup(name)
 	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 20 * time.Second})

@@ -1,6 +1,8 @@
 package strategies_test
 
 import (
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/netio-lab/netio/strategies"
@@ -58,4 +60,26 @@ func BenchmarkParseTemperature(b *testing.B) {
 			b.Fatal("no temperature")
 		}
 	}
+}
+
+// The hand-written matcher must find what the article's regular expression
+// finds, on anything.
+func FuzzParseTemperatureMatchesPattern(f *testing.F) {
+	for _, s := range []string{"12.5.3 F", "1-5 F", "--5 F", ".5 F", "-.5 F", "1.2.3.4 F x 7 F", "x 0.0 F", "a1 b F 3 F", "9 F"} {
+		f.Add(s)
+	}
+	pattern := regexp.MustCompile(strategies.TemperaturePattern)
+	f.Fuzz(func(t *testing.T, page string) {
+		got, ok := strategies.ParseTemperature([]byte(page))
+		m := pattern.FindStringSubmatch(page)
+		if (m != nil) != ok {
+			t.Fatalf("%q: found %v; the pattern found %q", page, ok, m)
+		}
+		if m != nil {
+			want, err := strconv.ParseFloat(m[1], 64)
+			if err == nil && got != want {
+				t.Fatalf("%q: %v; the pattern found %s", page, got, m[1])
+			}
+		}
+	})
 }

@@ -1,0 +1,313 @@
+// Command peercompare measures the event-loop strategies against peers none
+// of us wrote, in the same minute, against the same server:
+//
+//  1. zero latency, keep-alive, 64 connections, against nginx (two workers,
+//     nothing pinned, serving a station page): epoll and gnet against
+//     `wrk -t1 -c64`, fasthttp against `bombardier -c 64`; requests per
+//     second and client CPU per request (user+sys, getrusage), alternated,
+//     median of the rounds;
+//  2. N=10,000 at 50 ms fixed latency, C=1,000, against `netio serve` in its
+//     own process: wall time over the ideal ⌈N/C⌉·50 ms, cold (connections
+//     opened inside the run) and warm (the second batch).
+//
+// The strategies run inside this process, which does nothing else; the
+// peers and servers are child processes. `make peer-compare` runs it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/netio-lab/netio/mockserver"
+	"github.com/netio-lab/netio/strategies"
+)
+
+func main() {
+	netio := flag.String("netio", "bin/netio", "netio binary, for the mock server")
+	bombardier := flag.String("bombardier", "bombardier", "bombardier binary")
+	rounds := flag.Int("rounds", 3, "alternated rounds")
+	d := flag.Duration("d", 5*time.Second, "length of each throughput run")
+	flag.Parse()
+	log.SetFlags(0)
+	for _, tool := range []string{"wrk", "nginx", *bombardier} {
+		if _, err := exec.LookPath(tool); err != nil {
+			log.Fatalf("peercompare: %s not found (apt-get install wrk nginx-light; go install github.com/codesenberg/bombardier@v1.2.6)", tool)
+		}
+	}
+	fmt.Printf("peercompare: %s, GOMAXPROCS %d\n\n", time.Now().UTC().Format(time.RFC3339), runtimeProcs())
+	throughput(*bombardier, *rounds, *d)
+	latency(*netio)
+}
+
+// run is one measured run: requests per second and CPU per request.
+type run struct{ rps, cpuUS float64 }
+
+func throughput(bombardier string, rounds int, d time.Duration) {
+	url, stop := startNginx()
+	defer stop()
+	clients := []struct {
+		name string
+		run  func() run
+	}{
+		{"wrk -t1 -c64", func() run { return wrk(url, d) }},
+		{"epoll c=64", func() run { return strategy("epoll", url, d) }},
+		{"gnet c=64", func() run { return strategy("gnet", url, d) }},
+		{"bombardier -c 64", func() run { return bomb(bombardier, url, d) }},
+		{"fasthttp c=64", func() run { return strategy("fasthttp", url, d) }},
+	}
+	results := make([][]run, len(clients))
+	for range rounds {
+		for i, c := range clients {
+			results[i] = append(results[i], c.run())
+		}
+	}
+	med := make([]run, len(clients))
+	fmt.Printf("1. zero latency, keep-alive, 64 connections, nginx (2 workers), median of %d alternated rounds\n", rounds)
+	fmt.Printf("   %-18s %10s %12s   %s\n", "client", "req/s", "cpu µs/req", "rounds (req/s)")
+	for i, c := range clients {
+		med[i] = median(results[i])
+		fmt.Printf("   %-18s %10.0f %12.1f   %v\n", c.name, med[i].rps, med[i].cpuUS, rpsOf(results[i]))
+	}
+	ratio := func(a, b int) string {
+		return fmt.Sprintf("%.2f× req/s, %.2f× CPU/req", med[a].rps/med[b].rps, med[a].cpuUS/med[b].cpuUS)
+	}
+	fmt.Printf("   epoll vs wrk:           %s (targets ≥ 1.00×, ≤ 1.00×)\n", ratio(1, 0))
+	fmt.Printf("   gnet vs wrk:            %s\n", ratio(2, 0))
+	fmt.Printf("   fasthttp vs bombardier: %s\n\n", ratio(4, 3))
+}
+
+func rpsOf(rs []run) []int {
+	out := make([]int, len(rs))
+	for i, r := range rs {
+		out[i] = int(r.rps)
+	}
+	return out
+}
+
+func median(rs []run) run {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b run) int {
+		switch {
+		case a.rps < b.rps:
+			return -1
+		case a.rps > b.rps:
+			return 1
+		}
+		return 0
+	})
+	return s[len(s)/2]
+}
+
+// startNginx serves one station page from a temporary folder with two
+// worker processes, and returns its URL.
+func startNginx() (string, func()) {
+	dir, err := os.MkdirTemp("", "netio-nginx")
+	must(err)
+	os.Chmod(dir, 0o755)
+	page := stationPage()
+	must(os.MkdirAll(filepath.Join(dir, "www/weather/current"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "www/weather/current/KNYC.html"), page, 0o644))
+	addr := freeAddr()
+	conf := fmt.Sprintf(`worker_processes 2;
+daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
+  server { listen %[2]s; root %[1]s/www; }
+}
+`, dir, addr)
+	must(os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644))
+	cmd := exec.Command("nginx", "-c", filepath.Join(dir, "nginx.conf"), "-p", dir)
+	cmd.Stderr = os.Stderr
+	must(cmd.Start())
+	waitListening(addr)
+	return "http://" + addr + "/weather/current/KNYC.html", func() {
+		cmd.Process.Signal(syscall.SIGQUIT)
+		cmd.Wait()
+		os.RemoveAll(dir)
+	}
+}
+
+// stationPage renders the KNYC page the way the mock server serves it.
+func stationPage() []byte {
+	srv, err := mockserver.Start(mockserver.Config{Seed: 1})
+	must(err)
+	defer srv.Close()
+	resp, err := http.Get(srv.PageURL("KNYC"))
+	must(err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	must(err)
+	return b
+}
+
+// childCPU runs a command and returns its output and CPU time.
+func childCPU(name string, args ...string) (string, time.Duration) {
+	cmd := exec.Command(name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		log.Fatalf("peercompare: %s: %v\n%s", name, err, out)
+	}
+	return string(out), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+func wrk(url string, d time.Duration) run {
+	out, cpu := childCPU("wrk", "-t1", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), url)
+	n, _ := strconv.Atoi(find(out, `(\d+) requests in`))
+	rps, _ := strconv.ParseFloat(find(out, `Requests/sec:\s+([\d.]+)`), 64)
+	return run{rps, float64(cpu.Microseconds()) / float64(n)}
+}
+
+func bomb(bin, url string, d time.Duration) run {
+	out, cpu := childCPU(bin, "-c", "64", "-d", d.String(), "-p", "r", "-o", "j", url)
+	var res struct {
+		Result struct {
+			Req2xx int64 `json:"req2xx"`
+			RPS    struct {
+				Mean float64 `json:"mean"`
+			} `json:"rps"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(out[regexp.MustCompile(`\{`).FindStringIndex(out)[0]:]), &res); err != nil {
+		log.Fatalf("peercompare: bombardier output: %v\n%s", err, out)
+	}
+	return run{res.Result.RPS.Mean, float64(cpu.Microseconds()) / float64(res.Result.Req2xx)}
+}
+
+// strategy runs batches of requests with one strategy for about d, after a
+// warm-up batch, and measures this process's CPU over them.
+func strategy(name, url string, d time.Duration) run {
+	info, err := strategies.Lookup(name)
+	must(err)
+	f, err := info.New(strategies.Config{Concurrency: 64, Timeout: 10 * time.Second})
+	must(err)
+	defer strategies.Close(f)
+	jobs := make([]strategies.Job, 20000)
+	for i := range jobs {
+		jobs[i] = strategies.Job{Name: "New York", URL: url}
+	}
+	failed := 0
+	done := func(r strategies.Result) {
+		if !r.OK() {
+			failed++
+		}
+	}
+	f.Fetch(context.Background(), jobs[:2000], func(strategies.Result) {})
+	cpu0, start, n := cpuTime(), time.Now(), 0
+	for time.Since(start) < d {
+		f.Fetch(context.Background(), jobs, done)
+		n += len(jobs)
+	}
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	if failed > 0 {
+		log.Fatalf("peercompare: %s: %d of %d requests failed", name, failed, n)
+	}
+	return run{float64(n) / elapsed.Seconds(), float64(cpu.Microseconds()) / float64(n)}
+}
+
+func latency(netio string) {
+	addr := freeAddr()
+	cmd := exec.Command(netio, "serve", "--addr", addr, "--latency", "50ms")
+	must(cmd.Start())
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	waitListening(addr)
+	const n, c = 10000, 1000
+	ideal := time.Duration((n+c-1)/c) * 50 * time.Millisecond
+	fmt.Printf("2. N=%d, 50 ms fixed latency, C=%d, netio serve in its own process: wall / ideal (%v)\n", n, c, ideal)
+	fmt.Printf("   %-12s %10s %10s %8s %8s\n", "strategy", "cold", "warm", "cold×", "warm×")
+	for _, name := range []string{"epoll", "gnet", "fasthttp", "pool", "errgroup", "perrequest"} {
+		info, _ := strategies.Lookup(name)
+		f, err := info.New(strategies.Config{Concurrency: c, Timeout: 30 * time.Second})
+		must(err)
+		jobs := make([]strategies.Job, n)
+		for i := range jobs {
+			st := mockserver.Stations()[i%40]
+			jobs[i] = strategies.Job{Name: st.City, URL: "http://" + addr + mockserver.HTMLPath(st.ICAO)}
+		}
+		cold, coldFailed := timed(f, jobs)
+		warm, warmFailed := timed(f, jobs)
+		strategies.Close(f)
+		verdict := "PASS"
+		if warm > ideal*110/100 || coldFailed+warmFailed > 0 {
+			verdict = "FAIL"
+		}
+		fmt.Printf("   %-12s %10v %10v %8.2f %8.2f  %s (target warm ≤ 1.10 for event loops; failed %d)\n", name,
+			cold.Round(time.Millisecond), warm.Round(time.Millisecond), cold.Seconds()/ideal.Seconds(), warm.Seconds()/ideal.Seconds(), verdict, coldFailed+warmFailed)
+	}
+}
+
+func timed(f strategies.Fetcher, jobs []strategies.Job) (time.Duration, int) {
+	failed := make(chan struct{}, len(jobs))
+	start := time.Now()
+	f.Fetch(context.Background(), jobs, func(r strategies.Result) {
+		if !r.OK() {
+			failed <- struct{}{}
+		}
+	})
+	return time.Since(start), len(failed)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func find(s, pattern string) string {
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitListening(addr string) {
+	for range 200 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	log.Fatalf("peercompare: nothing listening on %s", addr)
+}
+
+func runtimeProcs() int {
+	n, _ := strconv.Atoi(os.Getenv("GOMAXPROCS"))
+	if n == 0 {
+		data, _ := os.ReadFile("/proc/cpuinfo")
+		n = len(regexp.MustCompile(`(?m)^processor`).FindAll(data, -1))
+	}
+	return n
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal("peercompare: ", err)
+	}
+}
