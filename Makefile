@@ -1,7 +1,7 @@
 # netio: common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help build test vet fmt-check serve weather strategies serve-bench clean
+.PHONY: help build test vet fmt-check serve weather strategies serve-bench peer-compare clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -9,8 +9,10 @@ help: ## list the targets
 build: ## build bin/netio
 	$(GO) build -o bin/netio ./cmd/netio
 
-test: fmt-check vet ## format check, go vet, and every test under the race detector
+test: fmt-check vet ## format check, go vet, every test under the race detector, each benchmark once, 20 s of parser fuzzing
 	$(GO) test -race -count=1 ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParser$$' -fuzztime 20s ./strategies/internal/httpparse
 
 vet:
 	$(GO) vet ./...
@@ -30,6 +32,10 @@ strategies: ## list the fetch strategies
 serve-bench: build ## measure the mock server's capacity and accuracy with wrk (about a minute)
 	$(GO) build -o bin/hellohttp ./internal/cmd/hellohttp
 	$(GO) run ./internal/cmd/servebench --netio bin/netio --hello bin/hellohttp
+
+peer-compare: build ## event-loop strategies vs wrk and bombardier against nginx, and the 10k × 50 ms run (needs wrk, nginx-light)
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/codesenberg/bombardier@v1.2.6
+	$(GO) run ./internal/cmd/peercompare --netio bin/netio --bombardier bin/bombardier
 
 clean: ## remove built binaries
 	rm -rf bin
