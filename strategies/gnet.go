@@ -7,65 +7,70 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 )
 
 // Gnet fetches with a gnet v2 client: a few event loops (Config.Loops, one
-// by default, on a locked OS thread each) do all the reading and writing,
-// and the caller's goroutine coordinates: it hands requests to the loops and
-// collects what they report.
+// by default, on a locked OS thread each) do all the reading and writing.
 //
 // This is the article's Twisted: the framework owns the loop and calls the
-// handler back (OnTraffic for data, OnClose for the end), and the handler
-// must never block, because the loop it runs on serves every connection.
-// Per-connection state (the parser, the temperature scanner) lives in the
-// connection's context, as a Twisted protocol keeps it in its attributes.
+// handler back (OnTraffic when data arrived, OnClose at the end), and the
+// handler must never block, because the loop it runs on serves every
+// connection. Per-connection state (the parser, the temperature scanner)
+// lives in the connection's context, as a Twisted protocol keeps it in its
+// attributes. When a response is complete, the handler reports it (done is
+// called on the loop) and sends the next job's request on the same
+// connection at once: the loop drives the batch, as a reactor does.
 //
 // gnet cannot connect without blocking (its Dial does a blocking net.Dial,
-// then waits for OnOpen), so a few dialer goroutines open connections off
-// the loop and the coordinator reuses them (keep-alive) for later requests.
-// gnet has no socket deadlines: timeouts are checked by its ticker.
+// then waits for OnOpen on the loop), so a few dialer goroutines open
+// connections off the loop; after that, connections are kept alive and
+// reused. gnet has no socket deadlines: its ticker checks timeouts.
 type Gnet struct {
 	cfg     Config
 	client  *gnet.Client
 	handler *gnetHandler
-	idle    map[string][]*gnetConn // kept-alive connections by address; the coordinator's
+	idleMu  sync.Mutex             // loops and the caller both park and take connections
+	idle    map[string][]*gnetConn // kept-alive connections by address
 }
 
-// gnetConn is one connection's state. Only the loop that owns the
-// connection touches the fields below mu-less: the coordinator reaches them
-// through runnables executed on that loop.
+// gnetConn is one connection's state. Its fields are touched only on the
+// loop that owns the connection: the caller and the dialers reach them
+// through runnables executed there.
 type gnetConn struct {
-	conn     gnet.Conn
+	conn     gnet.Conn // set by the dialer before the connection is used
 	addr     string
 	x        exchange
-	busy     bool // a request is out; exactly one event will report it
+	batch    *gnetBatch
+	busy     bool // a request is out; exactly one report will settle it
 	reused   bool // the request went on a kept-alive connection
 	closed   bool // OnClose has run
 	timedOut bool // closed by the ticker
-	events   chan<- gnetEvent
-	ctx      context.Context
 }
 
-// gnetEvent is what a loop or a dialer tells the coordinator.
-type gnetEvent struct {
-	job    int
-	conn   *gnetConn // nil: the dial failed
-	dialed bool      // a fresh connection for job, not yet used
-	result Result
-	keep   bool // the connection may carry another request
-	retry  bool // a kept-alive connection failed before any response byte: send again on a fresh one
-	err    error
+// gnetBatch is one Fetch, shared by the caller, the dialers and the loops.
+type gnetBatch struct {
+	g        *Gnet
+	ctx      context.Context
+	targets  []target
+	started  []time.Time // by job; written by whoever claims the job, before it is sent
+	done     func(Result)
+	next     atomic.Int64 // the next job to claim
+	reported []atomic.Bool
+	left     atomic.Int64
+	finished chan struct{} // closed when every job is reported
+	dials    chan int      // jobs waiting for a fresh connection
+	active   sync.Map      // *gnetConn → struct{}: connections carrying a request, for cancellation
 }
 
 // NewGnet starts the gnet client and its event loops. Close stops them.
 func NewGnet(cfg Config) (*Gnet, error) {
-	loops := max(1, cfg.Loops)
-	h := &gnetHandler{}
+	h := &gnetHandler{deadlines: map[*gnetConn]gnetDeadline{}}
 	client, err := gnet.NewClient(h,
-		gnet.WithNumEventLoop(loops),
+		gnet.WithNumEventLoop(max(1, cfg.Loops)),
 		gnet.WithLockOSThread(true), // one loop per thread: measured faster here (RESEARCH §5)
 		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
@@ -83,187 +88,203 @@ func NewGnet(cfg Config) (*Gnet, error) {
 // Close stops the event loops, which closes every connection. Call it after
 // Fetch has returned.
 func (g *Gnet) Close() error {
+	g.idleMu.Lock()
 	clear(g.idle)
+	g.idleMu.Unlock()
 	return g.client.Stop()
 }
 
-// gnetBatch is one Fetch's coordination state, owned by the caller's goroutine.
-type gnetBatch struct {
-	ctx     context.Context
-	targets []target
-	done    func(Result)
-	events  chan gnetEvent
-	dials   chan int    // jobs waiting for a fresh connection
-	active  []*gnetConn // by job
-	started []time.Time // by job, for results of jobs that never got a connection
-	left    int
-}
-
-// Fetch coordinates the batch: it starts up to Concurrency requests, and
-// reports each result as the loops send it. done is called on the caller's
-// goroutine.
+// Fetch starts Concurrency requests and waits while the loops carry the
+// batch. done is called on the event loops (and, for jobs that never got a
+// connection, on the dialers and the caller), concurrently: it must not block.
 func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	if len(jobs) == 0 {
 		return ctx.Err()
 	}
-	c := g.cfg.concurrency()
 	b := &gnetBatch{
-		ctx: ctx, targets: prepareTargets(ctx, jobs), done: done,
-		events: make(chan gnetEvent, c+len(jobs)), // room for every event: a loop never waits on us
-		dials:  make(chan int, len(jobs)),
-		active: make([]*gnetConn, len(jobs)), started: make([]time.Time, len(jobs)), left: len(jobs),
+		g: g, ctx: ctx, targets: prepareTargets(ctx, jobs), started: make([]time.Time, len(jobs)),
+		done: done, reported: make([]atomic.Bool, len(jobs)), finished: make(chan struct{}),
+		dials: make(chan int, len(jobs)), // room for every job: nobody ever waits to queue one
 	}
+	b.left.Store(int64(len(jobs)))
 	var dialers sync.WaitGroup
-	for range min(c, 4) {
-		dialers.Go(func() { g.dialLoop(b) })
+	for range min(g.cfg.concurrency(), 4) {
+		dialers.Go(b.dialLoop)
 	}
-	defer func() { close(b.dials); dialers.Wait() }()
-
-	next := 0
-	for b.left > 0 {
-		for ; next < len(jobs) && next-(len(jobs)-b.left) < c; next++ {
-			g.start(b, next)
-		}
-		select {
-		case ev := <-b.events:
-			g.handle(b, ev)
-		case <-ctx.Done():
-			g.abort(b, next)
-			return ctx.Err()
+	for range min(g.cfg.concurrency(), len(jobs)) {
+		if job, ok := b.claim(); ok {
+			b.start(job, nil)
 		}
 	}
+	select {
+	case <-b.finished:
+	case <-ctx.Done():
+		b.abort()
+		<-b.finished
+	}
+	close(b.dials)
+	dialers.Wait()
 	return ctx.Err()
 }
 
-// start sends a job on a kept-alive connection, or asks a dialer for one.
-func (g *Gnet) start(b *gnetBatch, job int) {
+// claim takes the next job, if any is left and the batch goes on.
+func (b *gnetBatch) claim() (int, bool) {
+	if b.ctx.Err() != nil {
+		return 0, false
+	}
+	job := int(b.next.Add(1)) - 1
+	if job >= len(b.targets) {
+		return 0, false
+	}
 	b.started[job] = time.Now()
+	return job, true
+}
+
+// start sends a claimed job on gc (a connection that just finished a
+// request, on its own loop), on a kept-alive connection, or via a dialer.
+func (b *gnetBatch) start(job int, gc *gnetConn) {
 	t := b.targets[job]
 	if t.err != nil {
 		b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, t.err))
 		return
 	}
-	if list := g.idle[t.addr]; len(list) > 0 {
-		gc := list[len(list)-1]
-		g.idle[t.addr] = list[:len(list)-1]
-		g.send(b, gc, job, true)
+	if gc != nil && gc.addr == t.addr {
+		b.sendOnLoop(gc, job, true)
+		return
+	}
+	if idle := b.g.takeIdle(t.addr); idle != nil {
+		b.send(idle, job, true)
 		return
 	}
 	b.dials <- job
 }
 
-// dialLoop opens connections for jobs, off the event loops: gnet's Dial
-// blocks until the loop has run OnOpen.
-func (g *Gnet) dialLoop(b *gnetBatch) {
+// dialLoop opens connections off the loops (gnet's Dial blocks until the
+// loop has run OnOpen) and sends each its job.
+func (b *gnetBatch) dialLoop() {
 	for job := range b.dials {
 		if b.ctx.Err() != nil {
-			b.events <- gnetEvent{job: job, err: b.ctx.Err()}
+			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, b.ctx.Err()))
 			continue
 		}
 		gc := &gnetConn{addr: b.targets[job].addr}
-		conn, err := g.client.DialContext("tcp", gc.addr, gc)
+		conn, err := b.g.client.DialContext("tcp", gc.addr, gc)
 		if err != nil {
-			b.events <- gnetEvent{job: job, err: err}
+			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
 			continue
 		}
 		gc.conn = conn
-		b.events <- gnetEvent{job: job, conn: gc, dialed: true}
+		b.send(gc, job, false)
 	}
 }
 
-// send hands a request to the connection's loop. Everything that touches
-// the connection's state runs there, so no lock is needed.
-func (g *Gnet) send(b *gnetBatch, gc *gnetConn, job int, reused bool) {
-	b.active[job] = gc
-	if g.cfg.Timeout > 0 {
-		g.handler.deadline(gc, job, b.started[job].Add(g.cfg.Timeout))
-	}
-	req, start, maxBody := b.targets[job].request, b.started[job], g.cfg.maxBodyBytes()
+// send hands a job to a connection from outside its loop.
+func (b *gnetBatch) send(gc *gnetConn, job int, reused bool) {
 	err := gc.conn.EventLoop().Execute(b.ctx, gnet.RunnableFunc(func(context.Context) error {
-		gc.x.begin(job, maxBody)
-		gc.x.start = start
-		gc.busy, gc.reused, gc.timedOut, gc.events, gc.ctx = true, reused, false, b.events, b.ctx
-		if gc.closed {
-			gc.report(gnetEvent{err: io.EOF})
-			return nil
-		}
-		if _, err := gc.conn.Write(req); err != nil {
-			gc.report(gnetEvent{err: err})
-			gc.conn.Close()
-		}
+		b.sendOnLoop(gc, job, reused)
 		return nil
 	}))
-	if err != nil { // the engine is shutting down
-		b.active[job] = nil
+	if err != nil { // the engine is stopping
 		b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
 	}
 }
 
-// handle acts on one event.
-func (g *Gnet) handle(b *gnetBatch, ev gnetEvent) {
+// sendOnLoop writes a job's request; it runs on the connection's loop.
+func (b *gnetBatch) sendOnLoop(gc *gnetConn, job int, reused bool) {
+	gc.x.begin(job, b.g.cfg.maxBodyBytes())
+	gc.x.start = b.started[job]
+	gc.batch, gc.busy, gc.reused, gc.timedOut = b, true, reused, false
+	b.active.Store(gc, struct{}{})
+	if b.g.cfg.Timeout > 0 {
+		b.g.handler.deadline(gc, job, b.started[job].Add(b.g.cfg.Timeout))
+	}
 	switch {
-	case ev.dialed:
-		g.send(b, ev.conn, ev.job, false)
-	case ev.conn == nil && ev.err != nil && b.active[ev.job] == nil: // the dial failed
-		b.report(finish(b.ctx, Result{Index: ev.job, Start: b.started[ev.job]}, ev.err))
-	case b.active[ev.job] != ev.conn: // a report for a job already settled (canceled)
-	case ev.retry:
-		b.active[ev.job] = nil
-		b.dials <- ev.job
-	default:
-		b.active[ev.job] = nil
-		g.handler.settled(ev.conn)
-		if ev.keep {
-			g.idle[ev.conn.addr] = append(g.idle[ev.conn.addr], ev.conn)
-		}
-		b.report(ev.result)
+	case gc.closed:
+		gc.settle(io.EOF, false)
+		return
+	case b.ctx.Err() != nil: // canceled meanwhile: abort may have missed this connection
+		gc.conn.Close()
+		return
+	}
+	if _, err := gc.conn.Write(b.targets[job].request); err != nil {
+		gc.settle(err, false)
+		gc.conn.Close()
 	}
 }
 
-// abort reports every unfinished job as canceled and closes the
-// connections that carried them.
-func (g *Gnet) abort(b *gnetBatch, next int) {
-	for job, gc := range b.active {
-		if gc != nil {
-			gc.conn.Close()
-			b.active[job] = nil
-			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, b.ctx.Err()))
-		}
-	}
-	g.handler.forget(b)
-	cancelFrom(b.ctx, next, len(b.targets), b.report)
-	// Jobs that were waiting for a dialer when ctx ended are reported as
-	// they come back: drain until every job has its result.
-	for b.left > 0 {
-		ev := <-b.events
-		if ev.dialed {
-			ev.conn.conn.Close()
-		}
-		if ev.conn == nil || ev.dialed {
-			b.report(finish(b.ctx, Result{Index: ev.job, Start: b.started[ev.job]}, b.ctx.Err()))
-		}
-	}
-}
-
-func (b *gnetBatch) report(r Result) {
-	b.left--
-	b.done(r)
-}
-
-// report sends the connection's one event for its request (on the loop).
-func (gc *gnetConn) report(ev gnetEvent) {
+// settle reports the connection's request, once, and moves the batch on:
+// a kept-alive connection takes the next job at once. It runs on the loop.
+func (gc *gnetConn) settle(err error, keep bool) {
 	if !gc.busy {
 		return
 	}
+	b := gc.batch
 	gc.busy = false
-	ev.job, ev.conn = gc.x.job, gc
-	if ev.err != nil && gc.reused && !gc.x.received && !gc.timedOut && gc.ctx.Err() == nil {
-		ev.retry = true
+	b.active.Delete(gc)
+	b.g.handler.settled(gc)
+	job := gc.x.job
+	if err != nil && gc.reused && !gc.x.received && !gc.timedOut && b.ctx.Err() == nil {
+		b.dials <- job // the server had closed this kept-alive connection: again, on a fresh one
+		return
 	}
-	if !ev.retry {
-		ev.result = gc.x.result(gc.ctx, ev.err)
+	b.report(gc.x.result(b.ctx, err))
+	if !keep {
+		return
 	}
-	gc.events <- ev
+	if next, ok := b.claim(); ok {
+		b.start(next, gc)
+		return
+	}
+	b.g.park(gc)
+}
+
+// report hands a result to done, once per job, and closes finished after
+// the last.
+func (b *gnetBatch) report(r Result) {
+	if b.reported[r.Index].Swap(true) {
+		return
+	}
+	b.done(r)
+	if b.left.Add(-1) == 0 {
+		close(b.finished)
+	}
+}
+
+// abort ends the batch when ctx ends: no job is claimed any more, the jobs
+// never claimed are reported canceled, and the connections carrying a
+// request are closed, which reports theirs (OnClose) as canceled too.
+func (b *gnetBatch) abort() {
+	for {
+		n := b.next.Load()
+		if n >= int64(len(b.targets)) {
+			break
+		}
+		if b.next.CompareAndSwap(n, int64(len(b.targets))) {
+			cancelFrom(b.ctx, int(n), len(b.targets), b.report)
+			break
+		}
+	}
+	b.active.Range(func(k, _ any) bool {
+		k.(*gnetConn).conn.Close()
+		return true
+	})
+}
+
+func (g *Gnet) takeIdle(addr string) *gnetConn {
+	g.idleMu.Lock()
+	defer g.idleMu.Unlock()
+	list := g.idle[addr]
+	if len(list) == 0 {
+		return nil
+	}
+	g.idle[addr] = list[:len(list)-1]
+	return list[len(list)-1]
+}
+
+func (g *Gnet) park(gc *gnetConn) {
+	g.idleMu.Lock()
+	g.idle[gc.addr] = append(g.idle[gc.addr], gc)
+	g.idleMu.Unlock()
 }
 
 // gnetHandler is called back by the event loops. No method may block.
@@ -281,11 +302,8 @@ type gnetDeadline struct {
 
 func (h *gnetHandler) deadline(gc *gnetConn, job int, at time.Time) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.deadlines == nil {
-		h.deadlines = map[*gnetConn]gnetDeadline{}
-	}
 	h.deadlines[gc] = gnetDeadline{job, at}
+	h.mu.Unlock()
 }
 
 func (h *gnetHandler) settled(gc *gnetConn) {
@@ -294,32 +312,25 @@ func (h *gnetHandler) settled(gc *gnetConn) {
 	h.mu.Unlock()
 }
 
-// forget drops every deadline: the batch was canceled.
-func (h *gnetHandler) forget(*gnetBatch) {
-	h.mu.Lock()
-	clear(h.deadlines)
-	h.mu.Unlock()
-}
-
-// OnTraffic feeds what arrived to the connection's parser. Bytes it does not
-// consume stay buffered by gnet for the next call: the article's partial
-// read, handled by the framework.
+// OnTraffic feeds what arrived to the connection's parser. gnet keeps what
+// a handler does not consume for the next call; this one consumes all,
+// because the parser keeps its own place: the article's partial read.
 func (h *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 	gc, _ := c.Context().(*gnetConn)
 	data, _ := c.Peek(-1) // points into the loop's buffer: the parser copies what it keeps
 	if gc == nil || !gc.busy {
-		c.Discard(-1) // data on an idle connection: the server misbehaves; the next request will see the close
+		c.Discard(-1) // bytes nobody asked for: the server misbehaves
 		return gnet.Close
 	}
 	used, done, err := gc.x.feed(data)
 	c.Discard(len(data))
 	switch {
 	case err != nil:
-		gc.report(gnetEvent{err: err})
+		gc.settle(err, false)
 		return gnet.Close
 	case done:
 		keep := used == len(data) && gc.x.parser.KeepAlive
-		gc.report(gnetEvent{keep: keep})
+		gc.settle(nil, keep)
 		if !keep {
 			return gnet.Close
 		}
@@ -327,7 +338,7 @@ func (h *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-// OnClose reports a request the connection was still carrying: the end of
+// OnClose settles a request the connection was still carrying: the end of
 // a close-delimited body, or a failure.
 func (h *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 	gc, _ := c.Context().(*gnetConn)
@@ -338,15 +349,11 @@ func (h *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 	switch {
 	case !gc.busy:
 	case gc.timedOut:
-		gc.report(gnetEvent{err: os.ErrDeadlineExceeded})
+		gc.settle(os.ErrDeadlineExceeded, false)
 	case err == nil || errors.Is(err, io.EOF):
-		if perr := gc.x.parser.EOF(); perr != nil {
-			gc.report(gnetEvent{err: perr})
-		} else {
-			gc.report(gnetEvent{})
-		}
+		gc.settle(gc.x.parser.EOF(), false)
 	default:
-		gc.report(gnetEvent{err: err})
+		gc.settle(err, false)
 	}
 	return gnet.None
 }
@@ -356,23 +363,24 @@ func (h *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 // and asks each connection's loop to do the rest.
 func (h *gnetHandler) OnTick() (time.Duration, gnet.Action) {
 	now := time.Now()
+	type expiry struct {
+		gc  *gnetConn
+		job int
+	}
+	var expired []expiry
 	h.mu.Lock()
-	var expired []*gnetConn
-	var jobs []int
 	for gc, d := range h.deadlines {
 		if !d.at.After(now) {
-			expired = append(expired, gc)
-			jobs = append(jobs, d.job)
+			expired = append(expired, expiry{gc, d.job})
 			delete(h.deadlines, gc)
 		}
 	}
 	h.mu.Unlock()
-	for i, gc := range expired {
-		job := jobs[i]
-		gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			if gc.busy && gc.x.job == job {
-				gc.timedOut = true
-				gc.conn.Close()
+	for _, e := range expired {
+		e.gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if e.gc.busy && e.gc.x.job == e.job {
+				e.gc.timedOut = true
+				e.gc.conn.Close()
 			}
 			return nil
 		}))
