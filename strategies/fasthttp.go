@@ -79,20 +79,6 @@ func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) err
 	return ctx.Err()
 }
 
-// feed hands out job indexes until all are handed out or ctx ends; the jobs
-// never handed out are canceled. It closes next.
-func feed(ctx context.Context, next chan<- int, count int, done func(Result)) {
-	defer close(next)
-	for i := range count {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			cancelFrom(ctx, i, count, done)
-			return
-		}
-	}
-}
-
 // fetch does one request, reusing the worker's request and response. The
 // page is processed before the response is reused: its body lives in it.
 func (f *FastHTTP) fetch(ctx context.Context, index int, job Job, req *fasthttp.Request, resp *fasthttp.Response) Result {

@@ -33,14 +33,15 @@ func (p *Pool) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 			}
 		})
 	}
-	p.feed(ctx, next, len(jobs), done)
+	feed(ctx, next, len(jobs), done)
 	wg.Wait()
 	return ctx.Err()
 }
 
 // feed sends job indexes to the workers until all are handed out or ctx
-// ends, then closes next so that the workers return.
-func (p *Pool) feed(ctx context.Context, next chan<- int, count int, done func(Result)) {
+// ends, then closes next so that the workers return. The jobs never handed
+// out are reported canceled. FastHTTP's crew is fed the same way.
+func feed(ctx context.Context, next chan<- int, count int, done func(Result)) {
 	defer close(next)
 	for i := range count {
 		select {
