@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,8 @@ func TestConformance(t *testing.T) {
 				// Cleanups run last-in first-out: this one runs after
 				// the servers the case started have been closed.
 				t.Cleanup(func() { goleak.VerifyNone(t, leaktest.Options...) })
+				fds := openFDs(t)
+				t.Cleanup(func() { checkFDs(t, fds) })
 				c.run(t, info)
 			})
 		}
@@ -379,5 +382,27 @@ func testFaults(t *testing.T, info strategies.Info) {
 				t.Errorf("fault %s: class %q (err %v) after %v; want %q within the timeout", tt.fault, r.Class, r.Err, r.Latency(), tt.want)
 			}
 		}
+	}
+}
+
+// openFDs counts this process's open file descriptors (Linux: /proc).
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count file descriptors here: %v", err)
+	}
+	return len(entries)
+}
+
+// checkFDs fails the test if more descriptors are open than before it:
+// a strategy that forgets a socket (or an epoll instance) leaks one per
+// batch. Closes finish asynchronously in some libraries: wait a moment.
+func checkFDs(t *testing.T, before int) {
+	now := openFDs(t)
+	for deadline := time.Now().Add(2 * time.Second); now > before && time.Now().Before(deadline); now = openFDs(t) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if now > before {
+		t.Errorf("%d file descriptors open after the case, %d before: a leak", now, before)
 	}
 }
