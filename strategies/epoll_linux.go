@@ -126,7 +126,7 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 		if b.left == 0 {
 			break
 		}
-		n, err := unix.EpollWait(e.epfd, events, e.waitMillis(b))
+		n, err := e.wait(events, e.waitMillis(b))
 		if err != nil && err != unix.EINTR {
 			return os.NewSyscallError("epoll_wait", err)
 		}
@@ -420,4 +420,17 @@ func rawWrite(fd int, p []byte) (int, error) {
 		return 0, errno
 	}
 	return int(n), nil
+}
+
+// wait asks epoll for ready sockets. Under load some are nearly always
+// ready, so it first polls without blocking, through a raw system call that
+// skips the scheduler's bookkeeping; only when nothing is ready does it
+// block, through the ordinary call that lets the runtime use the thread's P
+// meanwhile (a raw blocking wait would hold it, and stall the GC).
+func (e *Epoll) wait(events []unix.EpollEvent, millis int) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if errno == 0 && n > 0 {
+		return int(n), nil
+	}
+	return unix.EpollWait(e.epfd, events, millis)
 }

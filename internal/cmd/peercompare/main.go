@@ -41,6 +41,7 @@ func main() {
 	bombardier := flag.String("bombardier", "bombardier", "bombardier binary")
 	rounds := flag.Int("rounds", 3, "alternated rounds")
 	d := flag.Duration("d", 5*time.Second, "length of each throughput run")
+	part := flag.String("part", "all", "what to run: throughput, latency or all")
 	flag.Parse()
 	log.SetFlags(0)
 	for _, tool := range []string{"wrk", "nginx", *bombardier} {
@@ -49,8 +50,12 @@ func main() {
 		}
 	}
 	fmt.Printf("peercompare: %s, GOMAXPROCS %d\n\n", time.Now().UTC().Format(time.RFC3339), runtimeProcs())
-	throughput(*bombardier, *rounds, *d)
-	latency(*netio)
+	if *part == "all" || *part == "throughput" {
+		throughput(*bombardier, *rounds, *d)
+	}
+	if *part == "all" || *part == "latency" {
+		latency(*netio)
+	}
 }
 
 // run is one measured run: requests per second and CPU per request.
