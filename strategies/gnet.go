@@ -41,7 +41,7 @@ type Gnet struct {
 // loop that owns the connection: the caller and the dialers reach them
 // through runnables executed there.
 type gnetConn struct {
-	conn     gnet.Conn // set by the dialer before the connection is used
+	conn     gnet.Conn // set in OnOpen, before the connection is used
 	addr     string
 	x        exchange
 	batch    *gnetBatch
@@ -49,6 +49,11 @@ type gnetConn struct {
 	reused   bool // the request went on a kept-alive connection
 	closed   bool // OnClose has run
 	timedOut bool // closed by the ticker
+
+	// deadline (Unix nanoseconds, 0 for none) and deadlineJob are read by
+	// the ticker's goroutine, hence atomics: no lock on a request's path.
+	deadline    atomic.Int64
+	deadlineJob atomic.Int64
 }
 
 // gnetBatch is one Fetch, shared by the caller, the dialers and the loops.
@@ -63,12 +68,11 @@ type gnetBatch struct {
 	left     atomic.Int64
 	finished chan struct{} // closed when every job is reported
 	dials    chan int      // jobs waiting for a fresh connection
-	active   sync.Map      // *gnetConn → struct{}: connections carrying a request, for cancellation
 }
 
 // NewGnet starts the gnet client and its event loops. Close stops them.
 func NewGnet(cfg Config) (*Gnet, error) {
-	h := &gnetHandler{deadlines: map[*gnetConn]gnetDeadline{}}
+	h := &gnetHandler{conns: map[*gnetConn]struct{}{}}
 	client, err := gnet.NewClient(h,
 		gnet.WithNumEventLoop(max(1, cfg.Loops)),
 		gnet.WithLockOSThread(true), // one loop per thread: measured faster here (RESEARCH §5)
@@ -168,12 +172,10 @@ func (b *gnetBatch) dialLoop() {
 			continue
 		}
 		gc := &gnetConn{addr: b.targets[job].addr}
-		conn, err := b.g.client.DialContext("tcp", gc.addr, gc)
-		if err != nil {
+		if _, err := b.g.client.DialContext("tcp", gc.addr, gc); err != nil { // OnOpen sets gc.conn
 			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
 			continue
 		}
-		gc.conn = conn
 		b.send(gc, job, false)
 	}
 }
@@ -194,9 +196,9 @@ func (b *gnetBatch) sendOnLoop(gc *gnetConn, job int, reused bool) {
 	gc.x.begin(job, b.g.cfg.maxBodyBytes())
 	gc.x.start = b.started[job]
 	gc.batch, gc.busy, gc.reused, gc.timedOut = b, true, reused, false
-	b.active.Store(gc, struct{}{})
 	if b.g.cfg.Timeout > 0 {
-		b.g.handler.deadline(gc, job, b.started[job].Add(b.g.cfg.Timeout))
+		gc.deadlineJob.Store(int64(job))
+		gc.deadline.Store(b.started[job].Add(b.g.cfg.Timeout).UnixNano())
 	}
 	switch {
 	case gc.closed:
@@ -220,8 +222,7 @@ func (gc *gnetConn) settle(err error, keep bool) {
 	}
 	b := gc.batch
 	gc.busy = false
-	b.active.Delete(gc)
-	b.g.handler.settled(gc)
+	gc.deadline.Store(0)
 	job := gc.x.job
 	if err != nil && gc.reused && !gc.x.received && !gc.timedOut && b.ctx.Err() == nil {
 		b.dials <- job // the server had closed this kept-alive connection: again, on a fresh one
@@ -264,10 +265,14 @@ func (b *gnetBatch) abort() {
 			break
 		}
 	}
-	b.active.Range(func(k, _ any) bool {
-		k.(*gnetConn).conn.Close()
-		return true
-	})
+	for _, gc := range b.g.handler.all() {
+		gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if gc.busy && gc.batch == b {
+				gc.conn.Close() // OnClose reports the request as canceled
+			}
+			return nil
+		}))
+	}
 }
 
 func (g *Gnet) takeIdle(addr string) *gnetConn {
@@ -291,25 +296,30 @@ func (g *Gnet) park(gc *gnetConn) {
 type gnetHandler struct {
 	gnet.BuiltinEventEngine
 
-	mu        sync.Mutex // guards deadlines: the ticker runs on its own goroutine
-	deadlines map[*gnetConn]gnetDeadline
+	mu    sync.Mutex // guards conns: loops add and drop, the ticker and abort read
+	conns map[*gnetConn]struct{}
 }
 
-type gnetDeadline struct {
-	job int
-	at  time.Time
+// OnOpen registers the connection, for the ticker and for cancellation.
+func (h *gnetHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if gc, ok := c.Context().(*gnetConn); ok {
+		gc.conn = c // here, before the connection is shared: Dial returns after OnOpen
+		h.mu.Lock()
+		h.conns[gc] = struct{}{}
+		h.mu.Unlock()
+	}
+	return nil, gnet.None
 }
 
-func (h *gnetHandler) deadline(gc *gnetConn, job int, at time.Time) {
+// all returns the open connections.
+func (h *gnetHandler) all() []*gnetConn {
 	h.mu.Lock()
-	h.deadlines[gc] = gnetDeadline{job, at}
-	h.mu.Unlock()
-}
-
-func (h *gnetHandler) settled(gc *gnetConn) {
-	h.mu.Lock()
-	delete(h.deadlines, gc)
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	list := make([]*gnetConn, 0, len(h.conns))
+	for gc := range h.conns {
+		list = append(list, gc)
+	}
+	return list
 }
 
 // OnTraffic feeds what arrived to the connection's parser. gnet keeps what
@@ -346,6 +356,9 @@ func (h *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	gc.closed = true
+	h.mu.Lock()
+	delete(h.conns, gc)
+	h.mu.Unlock()
 	switch {
 	case !gc.busy:
 	case gc.timedOut:
@@ -359,28 +372,20 @@ func (h *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 }
 
 // OnTick closes the connections whose request has passed its deadline. It
-// runs on its own goroutine, so it only reads the deadlines (under the lock)
-// and asks each connection's loop to do the rest.
+// runs on its own goroutine, so it only reads the deadlines (atomics) and
+// asks each connection's loop to do the rest.
 func (h *gnetHandler) OnTick() (time.Duration, gnet.Action) {
-	now := time.Now()
-	type expiry struct {
-		gc  *gnetConn
-		job int
-	}
-	var expired []expiry
-	h.mu.Lock()
-	for gc, d := range h.deadlines {
-		if !d.at.After(now) {
-			expired = append(expired, expiry{gc, d.job})
-			delete(h.deadlines, gc)
+	now := time.Now().UnixNano()
+	for _, gc := range h.all() {
+		d := gc.deadline.Load()
+		if d == 0 || d > now || !gc.deadline.CompareAndSwap(d, 0) {
+			continue
 		}
-	}
-	h.mu.Unlock()
-	for _, e := range expired {
-		e.gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			if e.gc.busy && e.gc.x.job == e.job {
-				e.gc.timedOut = true
-				e.gc.conn.Close()
+		job := int(gc.deadlineJob.Load())
+		gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if gc.busy && gc.x.job == job {
+				gc.timedOut = true
+				gc.conn.Close()
 			}
 			return nil
 		}))
