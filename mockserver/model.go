@@ -181,16 +181,11 @@ func validateFaults(field string, faults map[string]float64) error {
 	return nil
 }
 
-// forStation returns the delay and faults that apply to a station.
-func (m *Model) forStation(icao string) (Delay, map[string]float64) {
-	d, f := m.Delay, m.Faults
-	if o, ok := m.Stations[icao]; ok {
-		if o.Delay != nil {
-			d = *o.Delay
-		}
-		if o.Faults != nil {
-			f = o.Faults
-		}
+// delayFor returns the delay distribution that applies to a station.
+// (Its faults come from the compiled model: see compiled.faultsFor.)
+func (m *Model) delayFor(icao string) Delay {
+	if o, ok := m.Stations[icao]; ok && o.Delay != nil {
+		return *o.Delay
 	}
-	return d, f
+	return m.Delay
 }

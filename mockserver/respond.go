@@ -37,7 +37,7 @@ func (s *Server) handle(c *conn, req request) bool {
 func (s *Server) servePage(c *conn, req request, r response) bool {
 	m := s.model.Load()
 	icao, _, _ := stationFromPath(req.path)
-	delay, _ := m.forStation(icao)
+	delay := m.delayFor(icao)
 	body := m.Body
 	forced, err := applyQuery(req.query, &delay, &body, s.cfg.MaxDelay)
 	if err != nil {
