@@ -1,10 +1,12 @@
 // Package harness runs fetch strategies against a server, times them and
 // checks every answer against the ground truth.
 //
-// This first version runs one batch and tallies it (Run, Tally). Later
-// versions add workloads (closed, open, sweeps), the client's own costs
-// (goroutines, threads, context switches, CPU, memory) and result files;
-// each measure goes in a file of its own here.
+// It runs one batch and tallies it (Run, Tally), and reads what the
+// process spent (usage.go: CPU, context switches, goroutines created,
+// allocations, peak RSS via ReadUsage; goroutine and thread peaks via a
+// Sampler). Workloads (closed, open, sweeps), isolation in child processes
+// and result files are still to come; each measure goes in a file of its
+// own here.
 package harness
 
 import (

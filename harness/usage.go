@@ -1,0 +1,115 @@
+package harness
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Usage is what this process has spent so far: the client's own cost, when
+// the strategy runs in a process of its own (getrusage counts every thread
+// of the process, a mock server in it included; RESEARCH §4).
+type Usage struct {
+	UserCPU, SysCPU   time.Duration
+	VoluntaryCtxSw    int64  // the process waited (for I/O, a lock, a timer)
+	InvoluntaryCtxSw  int64  // the kernel took the CPU away
+	MaxRSSBytes       int64  // peak resident memory of the process (a level, not a counter)
+	GoroutinesCreated uint64 // since the process started
+	AllocBytes        uint64 // heap bytes allocated since start (may lag by a few objects: per-P caches)
+	Allocs            uint64 // heap objects allocated since start
+}
+
+// usageMetrics are the runtime/metrics samples ReadUsage reads.
+var usageMetrics = []string{
+	"/sched/goroutines-created:goroutines",
+	"/gc/heap/allocs:bytes",
+	"/gc/heap/allocs:objects",
+}
+
+// ReadUsage reads the process's usage now: one getrusage call and one
+// runtime/metrics read, a few microseconds.
+func ReadUsage() Usage {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	samples := make([]metrics.Sample, len(usageMetrics))
+	for i, name := range usageMetrics {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	return Usage{
+		UserCPU:           time.Duration(ru.Utime.Nano()),
+		SysCPU:            time.Duration(ru.Stime.Nano()),
+		VoluntaryCtxSw:    ru.Nvcsw,
+		InvoluntaryCtxSw:  ru.Nivcsw,
+		MaxRSSBytes:       ru.Maxrss * 1024, // Linux reports KiB
+		GoroutinesCreated: samples[0].Value.Uint64(),
+		AllocBytes:        samples[1].Value.Uint64(),
+		Allocs:            samples[2].Value.Uint64(),
+	}
+}
+
+// Since returns what was spent between before and u. MaxRSSBytes stays u's:
+// a peak cannot be subtracted.
+func (u Usage) Since(before Usage) Usage {
+	return Usage{
+		UserCPU:           u.UserCPU - before.UserCPU,
+		SysCPU:            u.SysCPU - before.SysCPU,
+		VoluntaryCtxSw:    u.VoluntaryCtxSw - before.VoluntaryCtxSw,
+		InvoluntaryCtxSw:  u.InvoluntaryCtxSw - before.InvoluntaryCtxSw,
+		MaxRSSBytes:       u.MaxRSSBytes,
+		GoroutinesCreated: u.GoroutinesCreated - before.GoroutinesCreated,
+		AllocBytes:        u.AllocBytes - before.AllocBytes,
+		Allocs:            u.Allocs - before.Allocs,
+	}
+}
+
+// Sampler samples the process's goroutine and OS-thread counts in the
+// background, keeping the peaks. Sampling misses goroutines that live
+// shorter than the interval: it gives the process's peak roughly, not a
+// strategy's exactly (RESEARCH §4).
+type Sampler struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	mu                          sync.Mutex
+	peakGoroutines, peakThreads int64
+}
+
+// StartSampler starts sampling every interval until Stop.
+func StartSampler(interval time.Duration) *Sampler {
+	s := &Sampler{stop: make(chan struct{})}
+	samples := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
+	s.wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			metrics.Read(samples)
+			s.record(int64(runtime.NumGoroutine()), int64(samples[0].Value.Uint64()))
+			select {
+			case <-t.C:
+			case <-s.stop:
+				return
+			}
+		}
+	})
+	return s
+}
+
+func (s *Sampler) record(goroutines, threads int64) {
+	s.mu.Lock()
+	s.peakGoroutines = max(s.peakGoroutines, goroutines)
+	s.peakThreads = max(s.peakThreads, threads)
+	s.mu.Unlock()
+}
+
+// Stop ends the sampling, waits for the sampler to return, and reports the
+// peaks seen.
+func (s *Sampler) Stop() (peakGoroutines, peakThreads int64) {
+	close(s.stop)
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peakGoroutines, s.peakThreads
+}
