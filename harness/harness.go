@@ -61,7 +61,9 @@ func sameReading(a, b float64) bool { return math.Abs(a-b) < 0.05 }
 // Report is what one batch came to.
 type Report struct {
 	Tally
-	Wall time.Duration // from the call to Fetch to its return
+	Wall    time.Duration // from the call to Fetch to its return
+	Latency LatencyMS     // of every request, failed ones included
+	Usage   Usage         // what the process spent during the batch
 }
 
 // Throughput is the number of results per second of wall time.
@@ -77,8 +79,9 @@ func (r Report) Throughput() float64 {
 // returns Fetch's error, which is ctx's error if the batch was cut short.
 func Run(ctx context.Context, f strategies.Fetcher, jobs []strategies.Job, expect Expect) (Report, error) {
 	var (
-		mu  sync.Mutex // done may run on many goroutines; the critical section is a few additions
-		rep Report
+		mu        sync.Mutex // done may run on many goroutines; the critical section is a few additions
+		rep       Report
+		latencies = NewLatencies()
 	)
 	done := func(r strategies.Result) {
 		want, hasWant := 0.0, false
@@ -87,10 +90,13 @@ func Run(ctx context.Context, f strategies.Fetcher, jobs []strategies.Job, expec
 		}
 		mu.Lock()
 		rep.Add(r, want, hasWant)
+		latencies.Record(r.Latency())
 		mu.Unlock()
 	}
-	start := time.Now()
+	before, start := ReadUsage(), time.Now()
 	err := f.Fetch(ctx, jobs, done)
 	rep.Wall = time.Since(start)
+	rep.Usage = ReadUsage().Since(before)
+	rep.Latency = latencies.Summary()
 	return rep, err
 }

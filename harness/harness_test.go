@@ -69,8 +69,24 @@ func TestRunChecksEveryAnswer(t *testing.T) {
 		if wrong.Mismatched < n/2 {
 			t.Errorf("%s: only %d of %d answers flagged against another seed's truth", info.Name, wrong.Mismatched, n)
 		}
+		if rep.Latency.P50 < 1 || rep.Latency.Max < rep.Latency.P50 || rep.Usage.UserCPU+rep.Usage.SysCPU <= 0 {
+			t.Errorf("%s: latency %+v, usage %+v; want the 1 ms delay in p50 and some CPU", info.Name, rep.Latency, rep.Usage)
+		}
 		if rep.Wall <= 0 || rep.Throughput() <= 0 {
 			t.Errorf("%s: wall %v, throughput %v; want both positive", info.Name, rep.Wall, rep.Throughput())
 		}
+	}
+}
+
+func TestLatenciesPercentiles(t *testing.T) {
+	l := harness.NewLatencies()
+	for i := 1; i <= 1000; i++ {
+		l.Record(time.Duration(i) * time.Millisecond)
+	}
+	l.Record(2 * time.Hour) // clamped, not dropped
+	got := l.Summary()
+	near := func(a, b float64) bool { return a >= b*0.99 && a <= b*1.01 }
+	if l.Count() != 1001 || !near(got.P50, 500) || !near(got.P90, 900) || !near(got.P99, 990) || !near(got.Max, 3600000) {
+		t.Errorf("count %d, summary %+v; want p50 500, p90 900, p99 990 ms, max an hour", l.Count(), got)
 	}
 }
