@@ -39,6 +39,7 @@ var conformance = []struct {
 	{"keep-alive: a warm batch dials nothing", testKeepAlive},
 	{"every body framing and split is read whole", testDelivery},
 	{"every server fault is classified", testFaults},
+	{"two servers: connections reused per address", testTwoServers},
 }
 
 func TestConformance(t *testing.T) {
@@ -404,5 +405,43 @@ func checkFDs(t *testing.T, before int) {
 	}
 	if now > before {
 		t.Errorf("%d file descriptors open after the case, %d before: a leak", now, before)
+	}
+}
+
+// testTwoServers alternates jobs between two servers: a strategy must reuse
+// each server's connections for that server's jobs, not open one per job or
+// leave them behind.
+func testTwoServers(t *testing.T, info strategies.Info) {
+	a, b := startServer(t, mockserver.Config{Seed: 1}), startServer(t, mockserver.Config{Seed: 1})
+	const c = 2
+	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strategies.Close(f)
+	jobs := make([]strategies.Job, 40)
+	for i := range jobs {
+		srv := a
+		if i%2 == 1 {
+			srv = b
+		}
+		jobs[i] = strategies.Job{Name: "London", URL: srv.PageURL("EGLC")}
+	}
+	for range 2 {
+		col := newCollector(len(jobs))
+		f.Fetch(context.Background(), jobs, col.done)
+		for i, r := range col.check(t) {
+			if !r.OK() {
+				t.Fatalf("job %d: %v %v", i, r.Class, r.Err)
+			}
+		}
+	}
+	if info.Name == "perrequest" {
+		return // unbounded: it may open one per job at once
+	}
+	for name, srv := range map[string]*mockserver.Server{"first": a, "second": b} {
+		if n := srv.Stats().ConnsAccepted; n > 2*c {
+			t.Errorf("%s server accepted %d connections for 40 jobs at concurrency %d; want them reused", name, n, c)
+		}
 	}
 }

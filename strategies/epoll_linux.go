@@ -113,8 +113,16 @@ type timeout struct {
 // waits.
 func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
-	stop := context.AfterFunc(ctx, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
-	defer stop()
+	woken := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(woken)
+		unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	})
+	defer func() {
+		if !stop() {
+			<-woken // the wake-up is under way: let it finish before Close may close e.wake
+		}
+	}()
 	events := make([]unix.EpollEvent, 256)
 	for b.left > 0 {
 		if ctx.Err() != nil {
@@ -168,6 +176,7 @@ func (e *Epoll) start(b *batch, job int, fresh bool) {
 			return
 		}
 	}
+	c.retried = false // fail sets it again after a retry's start
 	c.exchange.begin(job, e.cfg.maxBodyBytes())
 	c.out = t.request
 	b.active[job] = c

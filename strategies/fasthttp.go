@@ -60,8 +60,16 @@ func NewFastHTTP(cfg Config) *FastHTTP {
 // from the workers, concurrently.
 func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	f.conns.open()
-	stop := context.AfterFunc(ctx, f.conns.closeAll)
-	defer stop()
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(closed)
+		f.conns.closeAll()
+	})
+	defer func() {
+		if !stop() {
+			<-closed // let a late closeAll finish before the next Fetch reopens
+		}
+	}()
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(f.workers, len(jobs)) {

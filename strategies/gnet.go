@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -152,9 +153,12 @@ func (b *gnetBatch) start(job int, gc *gnetConn) {
 		b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, t.err))
 		return
 	}
-	if gc != nil && gc.addr == t.addr {
-		b.sendOnLoop(gc, job, true)
-		return
+	if gc != nil {
+		if gc.addr == t.addr {
+			b.sendOnLoop(gc, job, true)
+			return
+		}
+		b.g.park(gc) // kept for a later job to its own address
 	}
 	if idle := b.g.takeIdle(t.addr); idle != nil {
 		b.send(idle, job, true)
@@ -171,13 +175,38 @@ func (b *gnetBatch) dialLoop() {
 			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, b.ctx.Err()))
 			continue
 		}
-		gc := &gnetConn{addr: b.targets[job].addr}
-		if _, err := b.g.client.DialContext("tcp", gc.addr, gc); err != nil { // OnOpen sets gc.conn
+		gc, err := b.dial(job)
+		if err != nil {
 			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
 			continue
 		}
 		b.send(gc, job, false)
 	}
+}
+
+// dial connects for a job, bounded by the batch's context and the job's
+// timeout, then hands the socket to gnet. gnet's own Dial would do a plain
+// net.Dial that neither can stop.
+func (b *gnetBatch) dial(job int) (*gnetConn, error) {
+	ctx := b.ctx
+	if timeout := b.g.cfg.Timeout; timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, b.started[job].Add(timeout))
+		defer cancel()
+	}
+	gc := &gnetConn{addr: b.targets[job].addr}
+	nc, err := new(net.Dialer).DialContext(ctx, "tcp", gc.addr)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := b.g.client.EnrollContext(nc, gc) // returns after OnOpen has set gc.conn; closes nc (gnet dups it)
+	switch {
+	case err != nil:
+		return nil, err
+	case conn == nil || gc.conn == nil:
+		return nil, errors.New("strategies: gnet: the connection was not registered with a loop")
+	}
+	return gc, nil
 }
 
 // send hands a job to a connection from outside its loop.

@@ -32,7 +32,7 @@ type httpClient struct {
 // connection per request in flight, so that a warm batch reuses every
 // connection instead of dialing afresh.
 //
-// idle is the most idle connections kept per host between batches.
+// idle is the most idle connections kept per host between requests.
 func newHTTPClient(cfg Config, idle int) *httpClient {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
@@ -43,7 +43,7 @@ func newHTTPClient(cfg Config, idle int) *httpClient {
 			}
 			return &recordingConn{Conn: c}, nil
 		},
-		MaxIdleConns:           idle,
+		MaxIdleConns:           0,    // no limit across hosts: a batch may alternate between servers
 		MaxIdleConnsPerHost:    idle, // the default, 2, would close most connections after each batch
 		IdleConnTimeout:        90 * time.Second,
 		DisableCompression:     true, // measure the bytes the server sent, not a gzip round trip

@@ -332,7 +332,7 @@ func parseHeaders(lines [][]byte) (headers, error) {
 		switch {
 		case equalFold(name, "Content-Length"):
 			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || (h.length >= 0 && h.length != n) {
+			if err != nil || !allDigits(value) || (h.length >= 0 && h.length != n) {
 				return h, malformed("header", "Content-Length %q", value)
 			}
 			h.length = n
@@ -407,7 +407,7 @@ func (p *Parser) feedLine(data []byte) (int, error) {
 func parseChunkSize(line []byte) (int64, error) {
 	hex, _, _ := bytes.Cut(line, []byte(";"))
 	hex = bytes.TrimSpace(hex)
-	if len(hex) == 0 || len(hex) > 15 {
+	if len(hex) == 0 || len(hex) > 15 || !allHex(hex) { // ParseInt would take a sign: "-1" must not pass
 		return 0, malformed("chunk size", "%q", line)
 	}
 	n, err := strconv.ParseInt(string(hex), 16, 64)
@@ -415,4 +415,24 @@ func parseChunkSize(line []byte) (int64, error) {
 		return 0, malformed("chunk size", "%q", line)
 	}
 	return n, nil
+}
+
+// allHex and allDigits check a number's text before strconv reads it:
+// strconv accepts a leading sign, HTTP does not.
+func allHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
 }
