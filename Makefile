@@ -1,7 +1,7 @@
 # netio: common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help build test vet fmt-check serve weather strategies serve-bench peer-compare clean
+.PHONY: help build test vet fmt-check serve weather strategies serve-bench peer-compare bench compare clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,15 @@ serve-bench: build ## measure the mock server's capacity and accuracy with wrk (
 peer-compare: build ## event-loop strategies vs wrk and bombardier against nginx, and the 10k × 50 ms run (needs wrk, nginx-light)
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/codesenberg/bombardier@v1.2.6
 	$(GO) run ./internal/cmd/peercompare --netio bin/netio --bombardier bin/bombardier
+
+BENCH ?= Fetch
+bench: ## run BenchmarkFetch 6 times into results/bench/DATE.txt (BENCH=regexp to narrow)
+	mkdir -p results/bench
+	$(GO) test -run '^$$' -bench '$(BENCH)' -count 6 ./strategies | tee results/bench/$$(date -u +%Y-%m-%dT%H%M%S).txt
+
+compare: ## compare two benchmark files: make compare OLD=a.txt NEW=b.txt
+	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make compare OLD=old.txt NEW=new.txt"; exit 2; }
+	$(GO) tool benchstat $(OLD) $(NEW)
 
 clean: ## remove built binaries
 	rm -rf bin
