@@ -124,6 +124,11 @@ func (s *Server) readHead(c *conn) (request, error) {
 		c.br.Reset(c.nc)
 	}
 	c.nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	// Close marks the server closing, then cuts reads short; checking after
+	// setting the deadline means one of the two always stops this read.
+	if s.isClosing() {
+		return request{}, errClosing
+	}
 	if _, err := c.br.Peek(1); err != nil {
 		return request{}, err
 	}
