@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -56,23 +56,17 @@ func benchFetch(b *testing.B, info strategies.Info, latency time.Duration, n, c 
 		}
 	}
 	f.Fetch(context.Background(), jobs, func(strategies.Result) {}) // warm: connections open
-	before := cpuTime()
+	before := harness.ReadUsage()
 	start := time.Now()
 	for b.Loop() {
 		f.Fetch(context.Background(), jobs, count)
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-before
+	elapsed, used := time.Since(start), harness.ReadUsage().Since(before)
+	cpu := used.UserCPU + used.SysCPU
 	requests := float64(n * b.N)
 	b.ReportMetric(requests/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(cpu.Microseconds())/requests, "cpu-us/req")
 	if failed.Load() > 0 {
 		b.Errorf("%d requests failed", failed.Load())
 	}
-}
-
-// cpuTime is the process's user and system CPU so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -21,17 +21,19 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/internal/benchutil"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -49,7 +51,7 @@ func main() {
 			log.Fatalf("peercompare: %s not found (apt-get install wrk nginx-light; go install github.com/codesenberg/bombardier@v1.2.6)", tool)
 		}
 	}
-	fmt.Printf("peercompare: %s, GOMAXPROCS %d\n\n", time.Now().UTC().Format(time.RFC3339), runtimeProcs())
+	fmt.Printf("peercompare: %s, GOMAXPROCS %d\n\n", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0))
 	if *part == "all" || *part == "throughput" {
 		throughput(*bombardier, *rounds, *d)
 	}
@@ -126,7 +128,8 @@ func startNginx() (string, func()) {
 	page := stationPage()
 	must(os.MkdirAll(filepath.Join(dir, "www/weather/current"), 0o755))
 	must(os.WriteFile(filepath.Join(dir, "www/weather/current/KNYC.html"), page, 0o644))
-	addr := freeAddr()
+	addr, err := benchutil.FreeAddr()
+	must(err)
 	conf := fmt.Sprintf(`worker_processes 2;
 daemon off;
 pid %[1]s/nginx.pid;
@@ -143,7 +146,7 @@ http {
 	cmd := exec.Command("nginx", "-c", filepath.Join(dir, "nginx.conf"), "-p", dir)
 	cmd.Stderr = os.Stderr
 	must(cmd.Start())
-	waitListening(addr)
+	must(benchutil.WaitListening(addr))
 	return "http://" + addr + "/weather/current/KNYC.html", func() {
 		cmd.Process.Signal(syscall.SIGQUIT)
 		cmd.Wait()
@@ -176,8 +179,8 @@ func childCPU(name string, args ...string) (string, time.Duration) {
 
 func wrk(url string, d time.Duration) run {
 	out, cpu := childCPU("wrk", "-t1", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), url)
-	n, _ := strconv.Atoi(find(out, `(\d+) requests in`))
-	rps, _ := strconv.ParseFloat(find(out, `Requests/sec:\s+([\d.]+)`), 64)
+	n, _ := strconv.Atoi(benchutil.Find(out, `(\d+) requests in`))
+	rps, _ := strconv.ParseFloat(benchutil.Find(out, `Requests/sec:\s+([\d.]+)`), 64)
 	return run{rps, float64(cpu.Microseconds()) / float64(n)}
 }
 
@@ -216,12 +219,12 @@ func strategy(name, url string, d time.Duration) run {
 		}
 	}
 	f.Fetch(context.Background(), jobs[:2000], func(strategies.Result) {})
-	cpu0, start, n := cpuTime(), time.Now(), 0
+	cpu0, start, n := cpuUsed(), time.Now(), 0
 	for time.Since(start) < d {
 		f.Fetch(context.Background(), jobs, done)
 		n += len(jobs)
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	elapsed, cpu := time.Since(start), cpuUsed()-cpu0
 	if failed > 0 {
 		log.Fatalf("peercompare: %s: %d of %d requests failed", name, failed, n)
 	}
@@ -229,11 +232,12 @@ func strategy(name, url string, d time.Duration) run {
 }
 
 func latency(netio string) {
-	addr := freeAddr()
+	addr, err := benchutil.FreeAddr()
+	must(err)
 	cmd := exec.Command(netio, "serve", "--addr", addr, "--latency", "50ms")
 	must(cmd.Start())
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	waitListening(addr)
+	must(benchutil.WaitListening(addr))
 	const n, c = 10000, 1000
 	ideal := time.Duration((n+c-1)/c) * 50 * time.Millisecond
 	fmt.Printf("2. N=%d, 50 ms fixed latency, C=%d, netio serve in its own process: wall / ideal (%v)\n", n, c, ideal)
@@ -273,49 +277,14 @@ func timed(f strategies.Fetcher, jobs []strategies.Job) (time.Duration, int) {
 	return time.Since(start), len(failed)
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func find(s, pattern string) string {
-	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
-	if m == nil {
-		return ""
-	}
-	return m[1]
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func waitListening(addr string) {
-	for range 200 {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	log.Fatalf("peercompare: nothing listening on %s", addr)
-}
-
-func runtimeProcs() int {
-	n, _ := strconv.Atoi(os.Getenv("GOMAXPROCS"))
-	if n == 0 {
-		data, _ := os.ReadFile("/proc/cpuinfo")
-		n = len(regexp.MustCompile(`(?m)^processor`).FindAll(data, -1))
-	}
-	return n
-}
-
 func must(err error) {
 	if err != nil {
 		log.Fatal("peercompare: ", err)
 	}
+}
+
+// cpuUsed is this process's user and system CPU so far.
+func cpuUsed() time.Duration {
+	u := harness.ReadUsage()
+	return u.UserCPU + u.SysCPU
 }

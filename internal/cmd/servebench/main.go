@@ -15,14 +15,16 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netio-lab/netio/internal/benchutil"
 )
 
 func main() {
@@ -35,7 +37,7 @@ func main() {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		log.Fatal("servebench: wrk is not installed (apt-get install wrk)")
 	}
-	fmt.Printf("servebench: %d cores, %s\n\n", numCPU(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("servebench: %d cores, %s\n\n", runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 	throughput(*netio, *hello, *duration, *rounds)
 	tenThousand(*netio)
 	accuracy(*netio)
@@ -48,21 +50,19 @@ type server struct {
 }
 
 func startServer(bin string, args ...string) *server {
-	addr := freeAddr()
+	addr, err := benchutil.FreeAddr()
+	if err != nil {
+		log.Fatal("servebench: ", err)
+	}
 	cmd := exec.Command(bin, append(args, "--addr", addr)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		log.Fatalf("servebench: start %s: %v", bin, err)
 	}
-	for range 100 { // wait until it listens
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return &server{cmd, addr}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := benchutil.WaitListening(addr); err != nil {
+		log.Fatalf("servebench: %s: %v", bin, err)
 	}
-	log.Fatalf("servebench: %s did not start listening on %s", bin, addr)
-	return nil
+	return &server{cmd, addr}
 }
 
 // peakRSS is the process's high-water resident set size, in MB.
@@ -79,15 +79,6 @@ func (s *server) peakRSS() float64 {
 func (s *server) stop() {
 	s.cmd.Process.Signal(os.Interrupt)
 	s.cmd.Wait()
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // wrkResult is what servebench reads of wrk's report.
@@ -107,21 +98,13 @@ func wrk(args ...string) wrkResult {
 	}
 	s := string(out)
 	r := wrkResult{out: s}
-	r.rps, _ = strconv.ParseFloat(find(s, `Requests/sec:\s+([\d.]+)`), 64)
-	r.requests, _ = strconv.Atoi(find(s, `(\d+) requests in`))
-	r.socketErrors = find(s, `Socket errors: (.*)`)
-	r.non2xx, _ = strconv.Atoi(find(s, `Non-2xx or 3xx responses: (\d+)`))
-	r.p50 = millis(find(s, `\s50%\s+(\S+)`))
-	r.p99 = millis(find(s, `\s99%\s+(\S+)`))
+	r.rps, _ = strconv.ParseFloat(benchutil.Find(s, `Requests/sec:\s+([\d.]+)`), 64)
+	r.requests, _ = strconv.Atoi(benchutil.Find(s, `(\d+) requests in`))
+	r.socketErrors = benchutil.Find(s, `Socket errors: (.*)`)
+	r.non2xx, _ = strconv.Atoi(benchutil.Find(s, `Non-2xx or 3xx responses: (\d+)`))
+	r.p50 = millis(benchutil.Find(s, `\s50%\s+(\S+)`))
+	r.p99 = millis(benchutil.Find(s, `\s99%\s+(\S+)`))
 	return r
-}
-
-func find(s, pattern string) string {
-	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
-	if m == nil {
-		return ""
-	}
-	return strings.TrimSpace(m[1])
 }
 
 // millis reads wrk's "51.27ms", "1.05s" or "950.00us".
@@ -205,9 +188,4 @@ func accuracy(netio string) {
 	fmt.Printf("3. latency accuracy, 50 ms fixed, wrk -t2 -c1000 -d10s --latency\n")
 	fmt.Printf("   p50 %.2f ms (target 49.5-53)  %s\n", r.p50, verdict(r.p50 >= 49.5 && r.p50 <= 53))
 	fmt.Printf("   p99 %.2f ms (target <= 75)    %s\n", r.p99, verdict(r.p99 > 0 && r.p99 <= 75))
-}
-
-func numCPU() int {
-	data, _ := os.ReadFile("/proc/cpuinfo")
-	return strings.Count(string(data), "processor\t:")
 }
