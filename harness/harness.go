@@ -12,6 +12,7 @@ package harness
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,10 +62,36 @@ func sameReading(a, b float64) bool { return math.Abs(a-b) < 0.05 }
 // Report is what one batch came to.
 type Report struct {
 	Tally
-	Wall    time.Duration // from the call to Fetch to its return
-	Latency LatencyMS     // of every request, failed ones included
-	Usage   Usage         // what the process spent during the batch
+	Wall          time.Duration // from the call to Fetch to its return
+	Latency       LatencyMS     // of every request, failed ones included
+	Usage         Usage         // what the process spent during the batch
+	BytesReceived int64         // body bytes, summed over every result
+	// Timeline is a sample of at most TimelineCap requests, spread evenly
+	// over the job indexes, for drawing when each ran.
+	Timeline []Span
+
+	// Open workloads only (jobs with At set; see RunOpen). Latency is then
+	// measured from each job's intended start, not its actual one, so that
+	// a client that falls behind cannot hide it (coordinated omission).
+	Late    int // requests that started more than LateAfter after their At
+	Dropped int // requests cut off unstarted or unfinished when the run's time ran out
 }
+
+// Span is one request's start and end, in milliseconds from the start of
+// the batch. Its JSON names are those of result files.
+type Span struct {
+	Index   int     `json:"i"`
+	StartMS float64 `json:"start_ms"`
+	EndMS   float64 `json:"end_ms"`
+	Class   string  `json:"class"`
+}
+
+// TimelineCap bounds Report.Timeline, so that a long run stays small.
+const TimelineCap = 2000
+
+// LateAfter is how far behind its intended start a request may begin and
+// still count as on time.
+const LateAfter = time.Millisecond
 
 // Throughput is the number of results per second of wall time.
 func (r Report) Throughput() float64 {
@@ -78,25 +105,86 @@ func (r Report) Throughput() float64 {
 // with expect (nil checks nothing). It blocks until Fetch returns and
 // returns Fetch's error, which is ctx's error if the batch was cut short.
 func Run(ctx context.Context, f strategies.Fetcher, jobs []strategies.Job, expect Expect) (Report, error) {
-	var (
-		mu        sync.Mutex // done may run on many goroutines; the critical section is a few additions
-		rep       Report
-		latencies = NewLatencies()
-	)
-	done := func(r strategies.Result) {
-		want, hasWant := 0.0, false
-		if expect != nil {
-			want, hasWant = expect(jobs[r.Index])
-		}
-		mu.Lock()
-		rep.Add(r, want, hasWant)
-		latencies.Record(r.Latency())
-		mu.Unlock()
+	rec := newRecorder(jobs, expect)
+	before := ReadUsage()
+	rec.start = time.Now()
+	err := f.Fetch(ctx, jobs, rec.done)
+	return rec.finish(before), err
+}
+
+// recorder is the done callback of a batch: it tallies, records latencies
+// and samples the timeline. done may run on many goroutines at once; the
+// critical section is a few additions.
+type recorder struct {
+	jobs   []strategies.Job
+	expect Expect
+	start  time.Time
+	every  int // sample every every-th job index into the timeline
+
+	mu        sync.Mutex
+	rep       Report
+	latencies *Latencies
+}
+
+func newRecorder(jobs []strategies.Job, expect Expect) *recorder {
+	return &recorder{
+		jobs:      jobs,
+		expect:    expect,
+		every:     max(1, (len(jobs)+TimelineCap-1)/TimelineCap),
+		latencies: NewLatencies(),
 	}
-	before, start := ReadUsage(), time.Now()
-	err := f.Fetch(ctx, jobs, done)
-	rep.Wall = time.Since(start)
-	rep.Usage = ReadUsage().Since(before)
-	rep.Latency = latencies.Summary()
-	return rep, err
+}
+
+func (rc *recorder) done(r strategies.Result) {
+	want, hasWant := 0.0, false
+	if rc.expect != nil {
+		want, hasWant = rc.expect(rc.jobs[r.Index])
+	}
+	at := rc.jobs[r.Index].At
+	latency := r.Latency()
+	if !at.IsZero() {
+		latency = r.End.Sub(at)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.rep.Add(r, want, hasWant)
+	rc.rep.BytesReceived += r.Bytes
+	rc.latencies.Record(latency)
+	if !at.IsZero() {
+		rc.countOpen(r, at)
+	}
+	if r.Index%rc.every == 0 && len(rc.rep.Timeline) < TimelineCap {
+		rc.rep.Timeline = append(rc.rep.Timeline, rc.span(r))
+	}
+}
+
+// countOpen counts a late or dropped request of an open workload.
+func (rc *recorder) countOpen(r strategies.Result, at time.Time) {
+	switch {
+	case r.Class == strategies.ClassCanceled:
+		rc.rep.Dropped++
+	case r.Start.Sub(at) > LateAfter:
+		rc.rep.Late++
+	}
+}
+
+func (rc *recorder) span(r strategies.Result) Span {
+	ms := func(t time.Time) float64 {
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.Sub(rc.start).Microseconds()) / 1000
+	}
+	return Span{Index: r.Index, StartMS: ms(r.Start), EndMS: ms(r.End), Class: string(r.Class)}
+}
+
+// finish completes the report once Fetch has returned.
+func (rc *recorder) finish(before Usage) Report {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.rep.Wall = time.Since(rc.start)
+	rc.rep.Usage = ReadUsage().Since(before)
+	rc.rep.Latency = rc.latencies.Summary()
+	slices.SortFunc(rc.rep.Timeline, func(a, b Span) int { return a.Index - b.Index })
+	return rc.rep
 }

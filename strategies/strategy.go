@@ -30,6 +30,11 @@ type Job struct {
 	Name string
 	// URL is the absolute http:// URL of the page.
 	URL string
+	// At, when not zero, is the job's intended start (an open workload's
+	// arrival time): the strategy does not start the job before At. Jobs
+	// are in At order. The zero value starts the job as soon as the
+	// strategy can (a closed workload).
+	At time.Time
 }
 
 // Result is what became of one Job.
@@ -92,6 +97,9 @@ type Config struct {
 	// MaxBodyBytes bounds the body read per page; a longer body fails with
 	// ClassTooLarge. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Gauge, when not nil, counts the goroutines the strategy runs for the
+	// batch, exactly (see Gauge). Nil counts nothing.
+	Gauge *Gauge
 	// Loops is the number of event loops, for the strategies that run
 	// several (gnet). Zero means 1: on a small machine shared with the
 	// server, one loop on a locked thread measured fastest (RESEARCH §5).
