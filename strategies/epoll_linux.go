@@ -27,13 +27,23 @@ import (
 //
 // Connections are kept alive and reused across jobs and batches; Close
 // closes them.
+//
+// In an open workload the loop is also the clock: a job whose At has not
+// come stays unstarted, and epoll_wait sleeps no longer than until its At.
+//
+// Config.Gauge counts one goroutine for the loop, although Fetch runs it on
+// the caller's goroutine and starts none: the figure then says what the
+// strategy is about, "one goroutine does all the I/O", where the net/http
+// strategies count only the goroutines they start. A cancellation adds
+// the goroutine that wakes the loop, while it runs.
 type Epoll struct {
-	cfg   Config
-	epfd  int
-	wake  int                // an eventfd: writing to it wakes epoll_wait, for cancellation
-	conns map[int]*conn      // by file descriptor
-	idle  map[string][]*conn // keep-alive connections by address
-	buf   []byte             // the one read buffer: data is parsed before the next read
+	cfg     Config
+	epfd    int
+	wake    int                // an eventfd: writing to it wakes epoll_wait, for cancellation
+	conns   map[int]*conn      // by file descriptor
+	idle    map[string][]*conn // keep-alive connections by address
+	buf     []byte             // the one read buffer: data is parsed before the next read
+	noWait2 bool               // epoll_pwait2 is unavailable: arrivals wait in whole milliseconds
 }
 
 // connState is what a connection is waiting for.
@@ -108,14 +118,18 @@ type timeout struct {
 	deadline time.Time
 }
 
-// Fetch runs the loop until every job has a result. done is called on the
-// caller's goroutine, from inside the loop: if it blocks, every request
-// waits.
+// Fetch runs the loop until every job has a result, starting each job no
+// sooner than its At. done is called on the caller's goroutine, from inside
+// the loop: if it blocks, every request waits.
 func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
+	defer e.cfg.Gauge.Add(-1)
 	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
 	woken := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(woken)
+	stop := context.AfterFunc(ctx, func() { // on a goroutine of its own
+		defer close(woken) // last: Fetch may return only once the count is down
+		e.cfg.Gauge.Add(1)
+		defer e.cfg.Gauge.Add(-1)
 		unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 	})
 	defer func() {
@@ -134,7 +148,8 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 		if b.left == 0 {
 			break
 		}
-		n, err := e.wait(events, e.waitMillis(b))
+		timeout, arrival := e.waitTimeout(b)
+		n, err := e.wait(events, timeout, arrival)
 		if err != nil && err != unix.EINTR {
 			return os.NewSyscallError("epoll_wait", err)
 		}
@@ -145,9 +160,13 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 	return ctx.Err()
 }
 
-// startJobs starts jobs while fewer than Concurrency are in flight.
+// startJobs starts jobs, in order, while fewer than Concurrency are in
+// flight and the next one is due.
 func (e *Epoll) startJobs(b *batch) {
-	for b.next < len(b.jobs) && len(b.jobs)-b.left+e.cfg.concurrency() > b.next {
+	for e.hasRoom(b) {
+		if at := b.jobs[b.next].At; !at.IsZero() && time.Now().Before(at) {
+			return // not due yet: waitTimeout wakes the loop at its At
+		}
 		job := b.next
 		b.next++
 		if e.cfg.Timeout > 0 {
@@ -155,6 +174,12 @@ func (e *Epoll) startJobs(b *batch) {
 		}
 		e.start(b, job, false)
 	}
+}
+
+// hasRoom reports whether a job is left to start and the window has room
+// for it: fewer than Concurrency started jobs are unfinished.
+func (e *Epoll) hasRoom(b *batch) bool {
+	return b.next < len(b.jobs) && len(b.jobs)-b.left+e.cfg.concurrency() > b.next
 }
 
 // start sends a job on a kept-alive connection to its address, or on a new
@@ -378,15 +403,22 @@ func (e *Epoll) expire(b *batch, now time.Time) {
 	}
 }
 
-// waitMillis is how long epoll_wait may sleep: until the next deadline, and
-// never more than a second (a blocking wait with no end would hold the
-// runtime's attention, and a finite one costs nothing).
-func (e *Epoll) waitMillis(b *batch) int {
-	wait := time.Second
+// waitTimeout is how long epoll_wait may sleep: until the next deadline,
+// until the next job's At if the window has room to start it, and never
+// more than a second (a blocking wait with no end would hold the runtime's
+// attention, and a finite one costs nothing). arrival reports that the
+// next At is what bounds it, so the wait must be precise.
+func (e *Epoll) waitTimeout(b *batch) (wait time.Duration, arrival bool) {
+	wait = time.Second
 	if len(b.timeouts) > 0 {
 		wait = min(wait, time.Until(b.timeouts[0].deadline))
 	}
-	return max(0, int((wait+time.Millisecond-1)/time.Millisecond))
+	if e.hasRoom(b) && !b.jobs[b.next].At.IsZero() {
+		if d := time.Until(b.jobs[b.next].At); d < wait {
+			wait, arrival = d, true
+		}
+	}
+	return max(wait, 0), arrival
 }
 
 // abort ends every unfinished job as canceled when the context ends.
@@ -431,15 +463,39 @@ func rawWrite(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// wait asks epoll for ready sockets. Under load some are nearly always
-// ready, so it first polls without blocking, through a raw system call that
-// skips the scheduler's bookkeeping; only when nothing is ready does it
-// block, through the ordinary call that lets the runtime use the thread's P
-// meanwhile (a raw blocking wait would hold it, and stall the GC).
-func (e *Epoll) wait(events []unix.EpollEvent, millis int) (int, error) {
+// wait asks epoll for ready sockets, sleeping at most timeout. Under load
+// some are nearly always ready, so it first polls without blocking, through
+// a raw system call that skips the scheduler's bookkeeping; only when
+// nothing is ready does it block, through the ordinary call that lets the
+// runtime use the thread's P meanwhile (a raw blocking wait would hold it,
+// and stall the GC).
+//
+// epoll_wait counts in whole milliseconds, rounded up here so that a
+// deadline is never missed. Waiting for an arrival, that could start a job
+// up to a millisecond late, enough for an open workload's report to count
+// it late: arrival waits go through epoll_pwait2, which counts in
+// nanoseconds (Linux 5.11; older kernels fall back to milliseconds).
+func (e *Epoll) wait(events []unix.EpollEvent, timeout time.Duration, arrival bool) (int, error) {
 	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 	if errno == 0 && n > 0 {
 		return int(n), nil
 	}
-	return unix.EpollWait(e.epfd, events, millis)
+	if arrival && !e.noWait2 {
+		n, err := e.pwait2(events, timeout)
+		if err != unix.ENOSYS && err != unix.EPERM { // EPERM: a seccomp filter that does not know it
+			return n, err
+		}
+		e.noWait2 = true
+	}
+	return unix.EpollWait(e.epfd, events, int((timeout+time.Millisecond-1)/time.Millisecond))
+}
+
+// pwait2 is epoll_pwait2 with no signal mask; x/sys/unix has no wrapper.
+func (e *Epoll) pwait2(events []unix.EpollEvent, timeout time.Duration) (int, error) {
+	ts := unix.NsecToTimespec(int64(timeout))
+	n, _, errno := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }

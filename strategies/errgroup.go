@@ -16,26 +16,32 @@ import (
 type Errgroup struct {
 	client *httpClient
 	limit  int
+	gauge  *Gauge
 }
 
 // NewErrgroup returns an Errgroup fetcher. Close it to drop its keep-alive
 // connections.
 func NewErrgroup(cfg Config) *Errgroup {
-	return &Errgroup{client: newHTTPClient(cfg, cfg.concurrency()), limit: cfg.concurrency()}
+	return &Errgroup{client: newHTTPClient(cfg, cfg.concurrency()), limit: cfg.concurrency(), gauge: cfg.Gauge}
 }
 
-// Fetch starts a goroutine per job, at most limit at once, and waits for
-// them. done is called from those goroutines, concurrently, and, for jobs
-// never started because ctx ended, from the caller's goroutine.
+// Fetch starts a goroutine per job, each no sooner than the job's At and at
+// most limit at once, and waits for them. done is called from those
+// goroutines, concurrently, and, for jobs never started because ctx ended,
+// from the caller's goroutine.
 func (e *Errgroup) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	var g errgroup.Group
 	g.SetLimit(e.limit)
 	for i, job := range jobs {
-		if ctx.Err() != nil {
+		if waitUntil(ctx, job.At) != nil || ctx.Err() != nil {
 			cancelFrom(ctx, i, len(jobs), done)
 			break
 		}
 		g.Go(func() error { // blocks while limit goroutines are running
+			// Counted from inside: counting before g.Go would count this
+			// goroutine while g.Go still waits for a slot, above the limit.
+			e.gauge.Add(1)
+			defer e.gauge.Add(-1)
 			done(e.client.fetch(ctx, i, job))
 			return nil
 		})

@@ -26,6 +26,11 @@ import (
 // worker, a wait for a free connection rather than an instant failure.
 // fasthttp has no context support; cancellation closes the connections in
 // use, which makes the calls in flight return at once.
+//
+// Config.Gauge counts the crew (and, after a cancellation, the goroutine
+// that closes the connections). fasthttp runs no goroutine per connection;
+// its per-client and per-host cleaners outlive the batch and are not
+// counted.
 type FastHTTP struct {
 	cfg     Config
 	client  *fasthttp.Client
@@ -56,13 +61,16 @@ func NewFastHTTP(cfg Config) *FastHTTP {
 	return f
 }
 
-// Fetch hands the jobs to the workers and waits for them. done is called
-// from the workers, concurrently.
+// Fetch hands the jobs to the workers, each at its At, and waits for them.
+// done is called from the workers, concurrently, and, for jobs never handed
+// out because ctx ended, from the caller's goroutine.
 func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	f.conns.open()
 	closed := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(closed)
+	stop := context.AfterFunc(ctx, func() { // on a goroutine of its own
+		defer close(closed) // last: Fetch may return only once the count is down
+		f.cfg.Gauge.Add(1)
+		defer f.cfg.Gauge.Add(-1)
 		f.conns.closeAll()
 	})
 	defer func() {
@@ -73,7 +81,7 @@ func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) err
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(f.workers, len(jobs)) {
-		wg.Go(func() {
+		f.cfg.Gauge.Go(&wg, func() {
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
@@ -82,7 +90,7 @@ func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) err
 			}
 		})
 	}
-	feed(ctx, next, len(jobs), done)
+	feed(ctx, next, jobs, done)
 	wg.Wait()
 	return ctx.Err()
 }

@@ -11,10 +11,18 @@ import (
 // every start and exit misses none.
 //
 // What counts: every goroutine the strategy's own code starts, plus those a
-// library is known to run per connection on its behalf (net/http keeps a
-// read loop and a write loop per open connection). A nil *Gauge is valid
-// and counts nothing, so strategies call it unconditionally. Safe for
-// concurrent use.
+// library is known to run on its behalf (net/http dials on a goroutine of
+// its own and keeps a read loop and a write loop per open connection; gnet
+// runs one per event loop and a ticker). The goroutine that calls Fetch is
+// not counted, whatever it does meanwhile (waits, hands out jobs, paces an
+// open workload), with one exception: epoll counts it, because there it
+// is the one goroutine doing all the I/O. A library's goroutines are
+// counted from the event that starts them to the one that ends them (a
+// dial, a Close), a moment before or after the goroutine itself, so that
+// after Fetch and Close have returned Live is 0.
+//
+// A nil *Gauge is valid and counts nothing, so strategies call it
+// unconditionally. Safe for concurrent use.
 type Gauge struct {
 	live, peak atomic.Int64
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,10 +31,21 @@ import (
 // then waits for OnOpen on the loop), so a few dialer goroutines open
 // connections off the loop; after that, connections are kept alive and
 // reused. gnet has no socket deadlines: its ticker checks timeouts.
+//
+// An open workload (jobs with At) cannot let the loops drive the batch: a
+// loop that finished a request would have to hold the next job until its
+// At, and gnet's ticker is far too coarse for that. So in an open batch the
+// caller's goroutine paces: it claims each job at its At, once fewer than
+// Concurrency are in flight, and a connection that finishes a request is
+// parked for the pacer to reuse.
+//
+// Config.Gauge counts gnet's goroutines (one per loop and the ticker) from
+// NewGnet to Close, and the dialers while a batch runs.
 type Gnet struct {
 	cfg     Config
 	client  *gnet.Client
 	handler *gnetHandler
+	engine  int64                  // the goroutines gnet runs from Start to Stop: loops and ticker
 	idleMu  sync.Mutex             // loops and the caller both park and take connections
 	idle    map[string][]*gnetConn // kept-alive connections by address
 }
@@ -61,6 +73,7 @@ type gnetConn struct {
 type gnetBatch struct {
 	g        *Gnet
 	ctx      context.Context
+	jobs     []Job
 	targets  []target
 	started  []time.Time // by job; written by whoever claims the job, before it is sent
 	done     func(Result)
@@ -69,13 +82,18 @@ type gnetBatch struct {
 	left     atomic.Int64
 	finished chan struct{} // closed when every job is reported
 	dials    chan int      // jobs waiting for a fresh connection
+	// slots, in an open batch only, holds a token per job in flight: pace
+	// sends one before it claims a job, and release takes it back when
+	// the job ends. Nil in a closed batch, where the loops claim.
+	slots chan struct{}
 }
 
 // NewGnet starts the gnet client and its event loops. Close stops them.
 func NewGnet(cfg Config) (*Gnet, error) {
 	h := &gnetHandler{conns: map[*gnetConn]struct{}{}}
+	loops := max(1, cfg.Loops)
 	client, err := gnet.NewClient(h,
-		gnet.WithNumEventLoop(max(1, cfg.Loops)),
+		gnet.WithNumEventLoop(loops),
 		gnet.WithLockOSThread(true), // one loop per thread: measured faster here (RESEARCH §5)
 		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
@@ -84,41 +102,54 @@ func NewGnet(cfg Config) (*Gnet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strategies: gnet: %w", err)
 	}
-	if err := client.Start(); err != nil {
+	if err := client.Start(); err != nil { // fails before it starts any goroutine
 		return nil, fmt.Errorf("strategies: gnet: start: %w", err)
 	}
-	return &Gnet{cfg: cfg, client: client, handler: h, idle: map[string][]*gnetConn{}}, nil
+	g := &Gnet{cfg: cfg, client: client, handler: h, engine: int64(loops) + 1, idle: map[string][]*gnetConn{}}
+	cfg.Gauge.Add(g.engine)
+	return g, nil
 }
 
-// Close stops the event loops, which closes every connection. Call it after
-// Fetch has returned.
+// Close stops the event loops, which closes every connection. It blocks
+// until the loops and the ticker have returned. Call it once, after Fetch
+// has returned.
 func (g *Gnet) Close() error {
 	g.idleMu.Lock()
 	clear(g.idle)
 	g.idleMu.Unlock()
-	return g.client.Stop()
+	err := g.client.Stop()
+	g.cfg.Gauge.Add(-g.engine)
+	return err
 }
 
 // Fetch starts Concurrency requests and waits while the loops carry the
-// batch. done is called on the event loops (and, for jobs that never got a
+// batch; in an open batch it starts each job at its At instead (see pace).
+// done is called on the event loops (and, for jobs that never got a
 // connection, on the dialers and the caller), concurrently: it must not block.
 func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	if len(jobs) == 0 {
 		return ctx.Err()
 	}
 	b := &gnetBatch{
-		g: g, ctx: ctx, targets: prepareTargets(ctx, jobs), started: make([]time.Time, len(jobs)),
+		g: g, ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), started: make([]time.Time, len(jobs)),
 		done: done, reported: make([]atomic.Bool, len(jobs)), finished: make(chan struct{}),
 		dials: make(chan int, len(jobs)), // room for every job: nobody ever waits to queue one
 	}
 	b.left.Store(int64(len(jobs)))
+	if slices.ContainsFunc(jobs, func(j Job) bool { return !j.At.IsZero() }) {
+		b.slots = make(chan struct{}, min(g.cfg.concurrency(), len(jobs)))
+	}
 	var dialers sync.WaitGroup
 	for range min(g.cfg.concurrency(), 4) {
-		dialers.Go(b.dialLoop)
+		g.cfg.Gauge.Go(&dialers, b.dialLoop)
 	}
-	for range min(g.cfg.concurrency(), len(jobs)) {
-		if job, ok := b.claim(); ok {
-			b.start(job, nil)
+	if b.slots != nil {
+		b.pace()
+	} else {
+		for range min(g.cfg.concurrency(), len(jobs)) {
+			if job, ok := b.claim(); ok {
+				b.start(job, nil)
+			}
 		}
 	}
 	select {
@@ -130,6 +161,49 @@ func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	close(b.dials)
 	dialers.Wait()
 	return ctx.Err()
+}
+
+// pace starts an open batch's jobs in order, on the caller's goroutine:
+// each once its At has come and fewer than Concurrency are in flight. It
+// returns when every job has started or ctx has ended. Only pace claims
+// jobs in an open batch, so none starts early, and the wait is a timer per
+// job, as precise as the runtime's.
+func (b *gnetBatch) pace() {
+	for n := 0; n < len(b.jobs); n++ { // n is the next job to claim: nobody else claims
+		if waitUntil(b.ctx, b.jobs[n].At) != nil {
+			return
+		}
+		select {
+		case b.slots <- struct{}{}: // blocks while Concurrency jobs are in flight
+		case <-b.ctx.Done():
+			return
+		}
+		job, ok := b.claim()
+		if !ok {
+			return // ctx ended
+		}
+		b.start(job, nil)
+	}
+}
+
+// release frees the slot of an open batch's job that ended; in a closed
+// batch it does nothing. It never blocks (it runs on the loops): the job
+// that ended held a slot, so one is there to take.
+func (b *gnetBatch) release() {
+	if b.slots == nil {
+		return
+	}
+	select {
+	case <-b.slots:
+	default:
+	}
+}
+
+// fail reports a claimed job that never reached a connection's loop, and
+// frees its slot.
+func (b *gnetBatch) fail(job int, err error) {
+	b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
+	b.release()
 }
 
 // claim takes the next job, if any is left and the batch goes on.
@@ -150,7 +224,7 @@ func (b *gnetBatch) claim() (int, bool) {
 func (b *gnetBatch) start(job int, gc *gnetConn) {
 	t := b.targets[job]
 	if t.err != nil {
-		b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, t.err))
+		b.fail(job, t.err)
 		return
 	}
 	if gc != nil {
@@ -172,12 +246,12 @@ func (b *gnetBatch) start(job int, gc *gnetConn) {
 func (b *gnetBatch) dialLoop() {
 	for job := range b.dials {
 		if b.ctx.Err() != nil {
-			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, b.ctx.Err()))
+			b.fail(job, b.ctx.Err())
 			continue
 		}
 		gc, err := b.dial(job)
 		if err != nil {
-			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
+			b.fail(job, err)
 			continue
 		}
 		b.send(gc, job, false)
@@ -216,7 +290,7 @@ func (b *gnetBatch) send(gc *gnetConn, job int, reused bool) {
 		return nil
 	}))
 	if err != nil { // the engine is stopping
-		b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
+		b.fail(job, err)
 	}
 }
 
@@ -244,7 +318,8 @@ func (b *gnetBatch) sendOnLoop(gc *gnetConn, job int, reused bool) {
 }
 
 // settle reports the connection's request, once, and moves the batch on:
-// a kept-alive connection takes the next job at once. It runs on the loop.
+// a kept-alive connection takes the next job at once, or, in an open batch,
+// is parked for pace to reuse. It runs on the loop.
 func (gc *gnetConn) settle(err error, keep bool) {
 	if !gc.busy {
 		return
@@ -258,14 +333,19 @@ func (gc *gnetConn) settle(err error, keep bool) {
 		return
 	}
 	b.report(gc.x.result(b.ctx, err))
-	if !keep {
-		return
+	switch {
+	case !keep:
+		b.release()
+	case b.slots != nil:
+		b.g.park(gc) // before release, so that the job pace starts next finds it
+		b.release()
+	default:
+		if next, ok := b.claim(); ok {
+			b.start(next, gc)
+			return
+		}
+		b.g.park(gc)
 	}
-	if next, ok := b.claim(); ok {
-		b.start(next, gc)
-		return
-	}
-	b.g.park(gc)
 }
 
 // report hands a result to done, once per job, and closes finished after

@@ -34,15 +34,8 @@ type httpClient struct {
 //
 // idle is the most idle connections kept per host between requests.
 func newHTTPClient(cfg Config, idle int) *httpClient {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &recordingConn{Conn: c}, nil
-		},
+		DialContext:            countingDialer(cfg.Gauge),
 		MaxIdleConns:           0,    // no limit across hosts: a batch may alternate between servers
 		MaxIdleConnsPerHost:    idle, // the default, 2, would close most connections after each batch
 		IdleConnTimeout:        90 * time.Second,
@@ -89,12 +82,48 @@ func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
 	return res
 }
 
+// countingDialer dials for the transport and counts, on gauge, the
+// goroutines net/http runs for the connection, which no caller of
+// RoundTrip sees: the one that dials (Transport.startDialConnForLocked), for
+// as long as the dial takes, and then the two that serve the connection
+// (persistConn's readLoop and writeLoop) until it is closed.
+func countingDialer(gauge *Gauge) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		gauge.Add(1) // we run on the dialing goroutine
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			gauge.Add(-1)
+			return nil, err
+		}
+		// The dialer's 1 becomes the loops' 2 in one step, so the figure
+		// never shows all three: the dialer ends moments after the loops
+		// start.
+		gauge.Add(1)
+		return &recordingConn{Conn: c, gauge: gauge}, nil
+	}
+}
+
 // recordingConn remembers the last error its socket reported. net/http
 // often reports a connection reset by the server as "unexpected EOF" or a
 // malformed response; the socket's own error says what really happened.
+//
+// It also ends the count of the connection's two goroutines on gauge when
+// it is first closed: closing is what makes net/http's loops return.
 type recordingConn struct {
 	net.Conn
-	last atomic.Pointer[error]
+	last   atomic.Pointer[error]
+	gauge  *Gauge
+	closed atomic.Bool
+}
+
+// Close closes the socket; only the first call moves the gauge, because
+// net/http may close a connection from both of its loops.
+func (c *recordingConn) Close() error {
+	if !c.closed.Swap(true) {
+		c.gauge.Add(-2)
+	}
+	return c.Conn.Close()
 }
 
 func (c *recordingConn) Read(p []byte) (int, error) {
@@ -162,9 +191,10 @@ func (c *httpClient) getBuffer() *bytes.Buffer {
 	return new(bytes.Buffer)
 }
 
-// Close closes the idle keep-alive connections. It neither waits for
-// requests in flight (call it after Fetch has returned) nor for the
-// transport's connection goroutines, which exit moments later.
+// Close closes the idle keep-alive connections, which ends their count on
+// Config.Gauge. It neither waits for requests in flight (call it after
+// Fetch has returned: by then every connection is idle or closed) nor for
+// the transport's connection goroutines, which exit moments later.
 func (c *httpClient) Close() error {
 	c.transport.CloseIdleConnections()
 	return nil
@@ -187,6 +217,35 @@ func finish(ctx context.Context, res Result, err error) Result {
 	res.Err = err
 	res.Class = Classify(ctx, err)
 	return res
+}
+
+// waitUntil blocks until at, the intended start of an open workload's job,
+// or until ctx ends, whichever comes first; it returns ctx's error if ctx
+// ended first. A zero at (a closed workload) returns nil at once without
+// reading the clock, and a past one without a timer: starting a job as soon
+// as possible costs nothing extra.
+//
+// A timer fires at its deadline or later, never before, so a Result.Start
+// stamped after waitUntil returns nil is never before at. How much later:
+// an idle Go process sleeps in its network poller in whole milliseconds
+// (runtime/netpoll_epoll.go), so up to a millisecond. Epoll, which owns its
+// sleep, waits to the microsecond instead.
+func waitUntil(ctx context.Context, at time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // cancelFrom reports every job from index first on as canceled. It is how a

@@ -11,8 +11,13 @@ import (
 //
 // Config.Concurrency does not apply. Every connection it opened is kept for
 // the next batch (up to perRequestIdle), so that a warm batch dials none.
+//
+// In an open workload a job's goroutine starts at the job's At, as a
+// thread-per-request server starts one when a request arrives: the
+// goroutines alive are those of the requests in flight, not of the batch.
 type PerRequest struct {
 	client *httpClient
+	gauge  *Gauge
 }
 
 // perRequestIdle bounds the idle connections PerRequest keeps: far more
@@ -22,15 +27,20 @@ const perRequestIdle = 1 << 16
 // NewPerRequest returns a PerRequest fetcher. Close it to drop its
 // keep-alive connections.
 func NewPerRequest(cfg Config) *PerRequest {
-	return &PerRequest{client: newHTTPClient(cfg, perRequestIdle)}
+	return &PerRequest{client: newHTTPClient(cfg, perRequestIdle), gauge: cfg.Gauge}
 }
 
-// Fetch starts a goroutine per job and waits for all of them. done is
-// called from those goroutines, concurrently.
+// Fetch starts a goroutine per job, each at the job's At, and waits for all
+// of them. done is called from those goroutines, concurrently, and, for
+// jobs never started because ctx ended, from the caller's goroutine.
 func (p *PerRequest) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	var wg sync.WaitGroup
 	for i, job := range jobs {
-		wg.Go(func() { done(p.client.fetch(ctx, i, job)) })
+		if waitUntil(ctx, job.At) != nil {
+			cancelFrom(ctx, i, len(jobs), done)
+			break
+		}
+		p.gauge.Go(&wg, func() { done(p.client.fetch(ctx, i, job)) })
 	}
 	wg.Wait()
 	return ctx.Err()

@@ -12,28 +12,30 @@ import (
 type Pool struct {
 	client  *httpClient
 	workers int
+	gauge   *Gauge
 }
 
 // NewPool returns a Pool fetcher. Close it to drop its keep-alive
 // connections.
 func NewPool(cfg Config) *Pool {
-	return &Pool{client: newHTTPClient(cfg, cfg.concurrency()), workers: cfg.concurrency()}
+	return &Pool{client: newHTTPClient(cfg, cfg.concurrency()), workers: cfg.concurrency(), gauge: cfg.Gauge}
 }
 
-// Fetch starts the workers, hands them the jobs one by one and waits until
-// they are done. done is called from the workers, concurrently, and, for
-// jobs never handed out because ctx ended, from the caller's goroutine.
+// Fetch starts the workers, hands them the jobs one by one, each at its At,
+// and waits until they are done. done is called from the workers,
+// concurrently, and, for jobs never handed out because ctx ended, from the
+// caller's goroutine.
 func (p *Pool) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	next := make(chan int) // unbuffered: a job is handed over only to an idle worker
 	var wg sync.WaitGroup
 	for range min(p.workers, len(jobs)) {
-		wg.Go(func() {
+		p.gauge.Go(&wg, func() {
 			for i := range next {
 				done(p.client.fetch(ctx, i, jobs[i]))
 			}
 		})
 	}
-	feed(ctx, next, len(jobs), done)
+	feed(ctx, next, jobs, done)
 	wg.Wait()
 	return ctx.Err()
 }
@@ -41,13 +43,22 @@ func (p *Pool) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 // feed sends job indexes to the workers until all are handed out or ctx
 // ends, then closes next so that the workers return. The jobs never handed
 // out are reported canceled. FastHTTP's crew is fed the same way.
-func feed(ctx context.Context, next chan<- int, count int, done func(Result)) {
+//
+// It blocks, on the caller's goroutine, until each job's At before handing
+// it out, so the workers need no clock: a worker that takes a job starts it
+// at once. A job due while every worker is busy waits for one, and starts
+// late; that lateness is the measurement, not an error.
+func feed(ctx context.Context, next chan<- int, jobs []Job, done func(Result)) {
 	defer close(next)
-	for i := range count {
+	for i := range jobs {
+		if waitUntil(ctx, jobs[i].At) != nil {
+			cancelFrom(ctx, i, len(jobs), done)
+			return
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
-			cancelFrom(ctx, i, count, done)
+			cancelFrom(ctx, i, len(jobs), done)
 			return
 		}
 	}

@@ -15,6 +15,22 @@ type Info struct {
 	Knob string
 	// New builds the strategy. The caller closes the result with Close.
 	New func(Config) (Fetcher, error)
+	// inFlight is how many requests the strategy has in flight at most for
+	// a Concurrency and a batch size; nil means min(concurrency, jobs).
+	inFlight func(concurrency, jobs int) int
+}
+
+// InFlight is the most requests the strategy has in flight at once for a
+// batch of jobs with Config.Concurrency set to concurrency (zero: the
+// default): the C of a closed workload's ideal time ⌈N/C⌉·latency.
+func (i Info) InFlight(concurrency, jobs int) int {
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	if i.inFlight != nil {
+		return i.inFlight(concurrency, jobs)
+	}
+	return max(1, min(concurrency, jobs))
 }
 
 // registry lists every strategy once, in teaching order: from no
@@ -24,12 +40,14 @@ var registry = []Info{
 		Name:        "sequential",
 		Description: "one request after another on one goroutine: the baseline",
 		Knob:        "ignored (always 1)",
+		inFlight:    func(int, int) int { return 1 },
 		New:         func(c Config) (Fetcher, error) { return NewSequential(c), nil },
 	},
 	{
 		Name:        "perrequest",
 		Description: "a goroutine per request, all at once: the article's thread per request",
 		Knob:        "ignored (one goroutine per job)",
+		inFlight:    func(_, jobs int) int { return max(1, jobs) },
 		New:         func(c Config) (Fetcher, error) { return NewPerRequest(c), nil },
 	},
 	{

@@ -63,3 +63,27 @@ func TestAllReturnsACopy(t *testing.T) {
 		t.Error("changing All()'s result changed the registry")
 	}
 }
+
+func TestInFlight(t *testing.T) {
+	tests := []struct {
+		name           string
+		concurrency, n int
+		want           int
+	}{
+		{"sequential", 100, 1000, 1},
+		{"perrequest", 100, 1000, 1000},
+		{"pool", 100, 1000, 100},
+		{"pool", 100, 10, 10},
+		{"epoll", 0, 1000, strategies.DefaultConcurrency},
+		{"errgroup", 5, 0, 1},
+	}
+	for _, tt := range tests {
+		info, err := strategies.Lookup(tt.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.InFlight(tt.concurrency, tt.n); got != tt.want {
+			t.Errorf("%s.InFlight(%d, %d) = %d; want %d", tt.name, tt.concurrency, tt.n, got, tt.want)
+		}
+	}
+}

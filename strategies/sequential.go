@@ -5,6 +5,9 @@ import "context"
 // Sequential fetches one page after another on the caller's goroutine: the
 // baseline that every other strategy is measured against. Its wall time is
 // the sum of all the waits. It ignores Config.Concurrency.
+//
+// It starts no goroutine of its own: Config.Gauge counts only net/http's,
+// for its one connection.
 type Sequential struct {
 	client *httpClient
 }
@@ -15,10 +18,11 @@ func NewSequential(cfg Config) *Sequential {
 	return &Sequential{client: newHTTPClient(cfg, 1)}
 }
 
-// Fetch fetches jobs in order; done is called on the caller's goroutine.
+// Fetch fetches jobs in order, each no sooner than its At; done is called
+// on the caller's goroutine.
 func (s *Sequential) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	for i, job := range jobs {
-		if ctx.Err() != nil {
+		if waitUntil(ctx, job.At) != nil || ctx.Err() != nil {
 			cancelFrom(ctx, i, len(jobs), done)
 			break
 		}

@@ -5,6 +5,7 @@
 //
 //	netio weather [--strategy NAME] [--target BASE_URL] [--latency D] [STATION...]
 //	netio serve [--addr 127.0.0.1:8080] [--seed N] [--latency D] [--jitter D]
+//	netio bench [--strategy all|a,b] [--n N] [--concurrency C,…] [--latency D,…] [--count K] …
 //	netio strategies
 //
 // Run "netio help" or "netio COMMAND --help" for details.
@@ -38,6 +39,7 @@ var commands = []struct {
 }{
 	{"weather", command{"fetch current conditions for a few stations: the article's program", runWeather}},
 	{"serve", command{"run the mock NOAA server until interrupted", runServe}},
+	{"bench", command{"measure strategies side by side, each in a process of its own", runBench}},
 	{"strategies", command{"list the fetch strategies, in teaching order", runStrategies}},
 }
 
@@ -63,6 +65,9 @@ func runContext(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		if c.name == name {
 			return c.run(ctx, stdout, stderr, rest)
 		}
+	}
+	if name == benchChildCommand {
+		return runBenchChild(ctx, stdout, stderr, rest)
 	}
 	return usageErrorf("netio: unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
 }

@@ -24,6 +24,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// netio bench re-executes its own binary for the mock server and for
+	// each child: under test that binary is this one, which then acts as
+	// netio for those commands.
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == benchChildCommand) {
+		os.Exit(exitCode(os.Stderr, run(os.Stdout, os.Stderr, os.Args[1:])))
+	}
 	// signal.NotifyContext in run leaves the runtime's signal watcher behind
 	// once used; it belongs to the process, not to a test.
 	goleak.VerifyTestMain(m, append(leaktest.Options, goleak.IgnoreTopFunction("os/signal.signal_recv"))...)

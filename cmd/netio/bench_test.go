@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netio-lab/netio/results"
+)
+
+func TestBenchBadInput(t *testing.T) {
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + closed.Addr().String()
+	closed.Close()
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string // in the one-line error
+	}{
+		{"unknown strategy", []string{"--strategy", "pool,threads"}, `unknown strategy "threads"`},
+		{"zero concurrency", []string{"--concurrency", "10,0"}, "--concurrency must be at least 1"},
+		{"zero n", []string{"--n", "0"}, "--n must be at least 1"},
+		{"not a number", []string{"--n", "ten"}, "want whole numbers"},
+		{"rate without open", []string{"--rate", "100"}, "--rate needs --mode open"},
+		{"open without rate", []string{"--mode", "open"}, "--mode open needs --rate"},
+		{"bad mode", []string{"--mode", "half-open"}, "--mode must be closed or open"},
+		{"zero count", []string{"--count", "0"}, "--count must be at least 1"},
+		{"bad dist", []string{"--dist", "gaussian"}, "unknown distribution"},
+		{"bad target", []string{"--target", "ftp://x"}, "want an http:// URL"},
+		{"unreachable target", []string{"--target", refused}, "cannot reach"},
+		{"unreachable url", []string{"--url", refused + "/x"}, "cannot reach"},
+		{"target and url", []string{"--target", refused, "--url", refused}, "exclude each other"},
+		{"missing urls file", []string{"--urls", filepath.Join(t.TempDir(), "none")}, "no such file"},
+		{"unwritable out", []string{"--out", filepath.Join(file, "runs")}, "--out"},
+		{"argument", []string{"epoll"}, "takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"bench", "--out", out}, tt.args...)
+			stdout, stderr, code := runCmd(args...)
+			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q; want nothing", stdout)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was created; bad input must write nothing", out)
+			}
+		})
+	}
+}
+
+// TestBenchRunsEachStrategyInItsOwnProcess runs a small real bench: the mock
+// server and each strategy in processes of their own (this test binary,
+// acting as netio; see TestMain).
+func TestBenchRunsEachStrategyInItsOwnProcess(t *testing.T) {
+	out := t.TempDir()
+	jsonFile := filepath.Join(t.TempDir(), "copy.json")
+	stdout, stderr, code := runCmd("bench", "--strategy", "sequential,pool,epoll", "--n", "40", "--concurrency", "4,8",
+		"--latency", "2ms", "--count", "2", "--out", out, "--json", jsonFile)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	dirs, _ := os.ReadDir(out)
+	if len(dirs) != 1 {
+		t.Fatalf("%d entries in --out; want one results folder", len(dirs))
+	}
+	file := readRunJSON(t, filepath.Join(out, dirs[0].Name(), "run.json"))
+	if len(file.Runs) != 3*2*2 || len(file.Summary) != 3*2 || len(file.Failures) != 0 {
+		t.Fatalf("%d runs, %d points, failures %v; want 12 runs (3 strategies × 2 concurrencies × 2) in 6 points", len(file.Runs), len(file.Summary), file.Failures)
+	}
+	pids := map[string]bool{}
+	for _, r := range file.Runs {
+		if r.OK != 40 || r.Verified != 40 || r.Failed != 0 || r.LatencyModel != "fixed:2ms" {
+			t.Errorf("%s c=%d: ok %d, verified %d, failed %d, model %s; want 40 verified", r.Strategy, r.Concurrency, r.OK, r.Verified, r.Failed, r.LatencyModel)
+		}
+		if r.IdealS == nil || r.Efficiency == nil || *r.Efficiency <= 0 || *r.Efficiency > 1.05 || r.EfficiencyCold == nil {
+			t.Errorf("%s c=%d: ideal %v, efficiency %v, cold %v; want all, efficiency in (0, 1]", r.Strategy, r.Concurrency, r.IdealS, r.Efficiency, r.EfficiencyCold)
+		}
+		if r.LatencyMS.P50 < 2 || r.ThroughputRPS <= 0 || r.CPUMicrosPerReq <= 0 || r.ThreadsPeak < 1 || len(r.Timeline) != 40 {
+			t.Errorf("%s c=%d: p50 %v, rps %v, cpu %v, threads %d, timeline %d", r.Strategy, r.Concurrency, r.LatencyMS.P50, r.ThroughputRPS, r.CPUMicrosPerReq, r.ThreadsPeak, len(r.Timeline))
+		}
+		pids[r.Strategy] = true
+	}
+	byStrategy := map[string]results.Run{}
+	for _, r := range file.Runs {
+		if r.Concurrency == 8 {
+			byStrategy[r.Strategy] = r
+		}
+	}
+	// The in-flight bound and so the ideal differ by strategy: sequential
+	// ignores C (40 × 2 ms), the pool has 8 at once (5 rounds of 2 ms).
+	if s, p := byStrategy["sequential"], byStrategy["pool"]; s.InFlight != 1 || *s.IdealS != 0.08 || p.InFlight != 8 || *p.IdealS != 0.01 {
+		t.Errorf("sequential in flight %d ideal %v, pool %d ideal %v; want 1 and 0.08 s, 8 and 0.01 s", s.InFlight, *s.IdealS, p.InFlight, *p.IdealS)
+	}
+	if e := byStrategy["epoll"]; e.GoroutinesPeak != 1 {
+		t.Errorf("epoll: goroutines peak %d; want 1", e.GoroutinesPeak)
+	}
+	if p := byStrategy["pool"]; p.GoroutinesPeak < 8 {
+		t.Errorf("pool c=8: goroutines peak %d; want at least the 8 workers", p.GoroutinesPeak)
+	}
+	for _, want := range []string{"STRATEGY", "sequential", "epoll", "--concurrency ignored", "Results in"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	bench, err := os.ReadFile(filepath.Join(out, dirs[0].Name(), "bench.txt"))
+	if err != nil || strings.Count(string(bench), "BenchmarkFetch/strategy=") != 12 {
+		t.Errorf("bench.txt: %v, %d benchmark lines; want 12", err, strings.Count(string(bench), "BenchmarkFetch/strategy="))
+	}
+	if copied := readRunJSON(t, jsonFile); len(copied.Runs) != 12 || copied.Env.GoVersion == "" || len(copied.Command) == 0 {
+		t.Errorf("--json copy: %d runs, env %+v; want the same file", len(copied.Runs), copied.Env)
+	}
+}
+
+func readRunJSON(t *testing.T, path string) results.File {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f results.File
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}

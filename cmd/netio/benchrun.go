@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/netio-lab/netio/internal/bench"
+	"github.com/netio-lab/netio/mockserver"
+	"github.com/netio-lab/netio/results"
+	"github.com/netio-lab/netio/strategies"
+)
+
+// benchRun is one `netio bench` after its flags were checked.
+type benchRun struct {
+	flags          benchFlags
+	infos          []strategies.Info
+	stdout, stderr io.Writer
+	folder         *results.Folder // the staging folder; Commit or Abort it
+}
+
+// run starts the server if needed, measures every point, and writes the
+// results, also when interrupted (the completed runs are kept).
+func (b *benchRun) run(ctx context.Context, pages []string) error {
+	base, stop, err := b.server()
+	if err != nil {
+		b.folder.Abort()
+		return err
+	}
+	defer stop()
+	specs := b.plan(base, pages)
+	file := results.File{
+		Version: results.Version,
+		Env:     results.ReadEnv(),
+		Command: os.Args,
+		Settings: results.Settings{
+			Target: cmpOr(b.flags.target, "embedded"), Seed: b.flags.seed,
+			Count: b.flags.count, Timeout: b.flags.timeout.String(),
+		},
+	}
+	if len(pages) > 0 {
+		file.Settings.Target = "urls"
+	}
+	bar := newProgressBar(b.stderr, b.flags.quiet, len(specs))
+	runner := bench.Runner{Command: childCommand, Silence: b.flags.timeout + 30*time.Second, OnProgress: bar.update}
+	for i, spec := range specs {
+		bar.start(i, spec.Label())
+		runs, failure, err := runner.Run(ctx, spec)
+		file.Runs = append(file.Runs, runs...)
+		if failure != nil {
+			file.Failures = append(file.Failures, *failure)
+		}
+		if err != nil {
+			file.Interrupted = true
+			break
+		}
+	}
+	bar.finish()
+	return b.report(file)
+}
+
+// server returns the base URL of the mock server, starting one in its own
+// process unless --target or --url names a server.
+func (b *benchRun) server() (base string, stop func(), err error) {
+	switch {
+	case b.flags.target != "":
+		return strings.TrimSuffix(b.flags.target, "/"), func() {}, nil
+	case len(b.flags.urls) > 0 || b.flags.urlsFile != "":
+		return "", func() {}, nil
+	}
+	proc, err := startServer(b.flags.seed)
+	if err != nil {
+		return "", nil, fmt.Errorf("netio bench: starting the mock server: %w", err)
+	}
+	return proc.URL, func() { proc.Close() }, nil
+}
+
+// plan lists the points to measure: every strategy at every combination of
+// the swept settings, strategies outermost so that a reader sees one
+// strategy's curve together.
+func (b *benchRun) plan(base string, pages []string) []bench.Spec {
+	f := b.flags
+	var specs []bench.Spec
+	for _, info := range b.infos {
+		for _, l := range f.latency {
+			model, fixed := f.latencyModel(l)
+			urls := pages
+			if len(urls) == 0 {
+				urls = stationPages(base, f.latencyQuery(l))
+			}
+			for _, c := range f.concurrency {
+				for _, w := range f.workloads() {
+					specs = append(specs, bench.Spec{
+						Strategy: info.Name, Mode: f.mode, N: w.n, Rate: w.rate, Duration: f.duration,
+						Concurrency: c, Count: f.count, Timeout: f.timeout,
+						Pages: urls, Seed: f.seed, Truth: len(pages) == 0, AnyPage: len(pages) > 0,
+						LatencyModel: model, FixedLatency: fixed,
+					})
+				}
+			}
+		}
+	}
+	return specs
+}
+
+type workload struct {
+	n    int
+	rate float64
+}
+
+// workloads is the sweep over N (closed) or rate (open).
+func (f *benchFlags) workloads() []workload {
+	var ws []workload
+	if f.mode == "open" {
+		for _, r := range f.rate {
+			ws = append(ws, workload{rate: r})
+		}
+		return ws
+	}
+	for _, n := range f.n {
+		ws = append(ws, workload{n: n})
+	}
+	return ws
+}
+
+// stationPages is every catalogue station's HTML page with the query.
+func stationPages(base, query string) []string {
+	var urls []string
+	for _, st := range mockserver.Stations() {
+		urls = append(urls, base+mockserver.HTMLPath(st.ICAO)+query)
+	}
+	return urls
+}
+
+// report writes the results folder and prints the table. An interrupted
+// bench still writes what it completed, then reports the interrupt.
+func (b *benchRun) report(file results.File) error {
+	file.Summary = results.Summarize(file.Runs)
+	if len(file.Runs) == 0 && len(file.Failures) == 0 {
+		b.folder.Abort()
+		return context.Canceled
+	}
+	dir, err := b.folder.Commit(folderName(file), file)
+	if err != nil {
+		return fmt.Errorf("netio bench: %w", err)
+	}
+	if err := b.writeJSON(file); err != nil {
+		return err
+	}
+	if b.flags.jsonFile != "-" {
+		printTable(b.stdout, file, b.infos)
+		fmt.Fprintf(b.stdout, "\nResults in %s (run.json, bench.txt)\n", dir)
+	}
+	switch {
+	case file.Interrupted:
+		fmt.Fprintf(b.stderr, "netio bench: kept %d completed runs in %s\n", len(file.Runs), dir)
+		return context.Canceled
+	case len(file.Failures) > 0:
+		return fmt.Errorf("netio bench: %d of %d points failed (see the table and run.json)", len(file.Failures), len(file.Summary)+len(file.Failures))
+	}
+	return nil
+}
+
+// writeJSON writes run.json to --json, if given.
+func (b *benchRun) writeJSON(file results.File) error {
+	switch b.flags.jsonFile {
+	case "":
+		return nil
+	case "-":
+		return results.WriteJSON(b.stdout, file)
+	}
+	var sb strings.Builder
+	if err := results.WriteJSON(&sb, file); err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(b.flags.jsonFile, []byte(sb.String())); err != nil {
+		return fmt.Errorf("netio bench: --json: %w", unwrapPath(err))
+	}
+	return nil
+}
+
+// folderName is the results folder's name: when, and what.
+func folderName(file results.File) string {
+	t, err := time.Parse(time.RFC3339, file.Env.Date)
+	if err != nil {
+		t = time.Now().UTC()
+	}
+	var names []string
+	for _, s := range file.Summary {
+		if len(names) == 0 || names[len(names)-1] != s.Strategy {
+			names = append(names, s.Strategy)
+		}
+	}
+	what := "bench"
+	if len(names) == 1 {
+		what = names[0]
+	}
+	return t.Format("2006-01-02T150405Z") + "-" + what
+}
+
+// printTable prints one line per point: medians over the repetitions.
+func printTable(w io.Writer, file results.File, infos []strategies.Info) {
+	sweep := sweptColumns(file.Summary)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	head := []string{"STRATEGY"}
+	head = append(head, sweep...)
+	head = append(head, "REQ/S", "±", "EFF", "COLD", "P50 ms", "P99 ms", "GOROUTINES", "THREADS", "CTXSW/REQ", "CPU µs/REQ", "B/REQ", "ERRORS", "")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, s := range file.Summary {
+		row := []string{s.Strategy}
+		row = append(row, pointValues(s.Point, sweep)...)
+		row = append(row,
+			fmt.Sprintf("%.0f", s.ThroughputRPS.Median), spreadPct(s.ThroughputRPS),
+			optional(s.Efficiency), optional(s.EfficiencyCold),
+			fmt.Sprintf("%.1f", s.P50MS.Median), fmt.Sprintf("%.1f", s.P99MS.Median),
+			fmt.Sprintf("%.0f", s.GoroutinesPeak.Median), fmt.Sprintf("%.0f", s.ThreadsPeak.Median),
+			fmt.Sprintf("%.2f", s.CtxSwPerReq.Median), fmt.Sprintf("%.1f", s.CPUMicrosPerReq.Median),
+			fmt.Sprintf("%.0f", s.AllocBytesPerReq.Median), errorsCell(s), "")
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	for _, f := range file.Failures {
+		fmt.Fprintf(w, "FAILED %s: %s\n", f.Strategy, f.Error)
+		if f.Stderr != "" {
+			fmt.Fprintf(w, "  stderr: %s\n", lastLine(f.Stderr))
+		}
+	}
+	printNotes(w, file, infos)
+}
+
+// printNotes says which strategies ignore --concurrency, and what the
+// columns are, in one line each.
+func printNotes(w io.Writer, file results.File, infos []strategies.Info) {
+	fmt.Fprintf(w, "\nMedians of %d measured passes per line after a cold one; ± is half the range of req/s. EFF = ideal ⌈N/C⌉·latency / wall (COLD: first pass, connections opened in it).\n", file.Settings.Count)
+	for _, info := range infos {
+		if strings.HasPrefix(info.Knob, "ignored") {
+			fmt.Fprintf(w, "%s: --concurrency %s.\n", info.Name, info.Knob)
+		}
+	}
+}
+
+// sweptColumns names the settings that differ between points.
+func sweptColumns(sums []results.Summary) []string {
+	var cols []string
+	differs := func(f func(results.Point) string) bool {
+		for _, s := range sums {
+			if f(s.Point) != f(sums[0].Point) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range pointColumns {
+		if differs(c.value) {
+			cols = append(cols, c.name)
+		}
+	}
+	return cols
+}
+
+var pointColumns = []struct {
+	name  string
+	value func(results.Point) string
+}{
+	{"C", func(p results.Point) string { return fmt.Sprint(p.Concurrency) }},
+	{"N", func(p results.Point) string { return fmt.Sprint(p.N) }},
+	{"RATE", func(p results.Point) string { return fmt.Sprint(p.Rate) }},
+	{"LATENCY", func(p results.Point) string { return p.LatencyModel }},
+}
+
+func pointValues(p results.Point, cols []string) []string {
+	var vals []string
+	for _, c := range pointColumns {
+		for _, name := range cols {
+			if name == c.name {
+				vals = append(vals, c.value(p))
+			}
+		}
+	}
+	return vals
+}
+
+func spreadPct(s results.Spread) string {
+	if s.Median == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 50*(s.Max-s.Min)/s.Median)
+}
+
+func optional(s *results.Spread) string {
+	if s == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", s.Median)
+}
+
+func errorsCell(s results.Summary) string {
+	cell := fmt.Sprint(s.Failed)
+	if s.Mismatched > 0 {
+		cell += fmt.Sprintf(" (%d wrong)", s.Mismatched)
+	}
+	return cell
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// progressBar draws one line on a terminal: which point, how far.
+type progressBar struct {
+	w      io.Writer // nil: no bar
+	points int
+	index  int
+	label  string
+}
+
+// newProgressBar draws on w only when it is a terminal and quiet is off.
+func newProgressBar(w io.Writer, quiet bool, points int) *progressBar {
+	if quiet || !isTerminal(w) {
+		return &progressBar{}
+	}
+	return &progressBar{w: w, points: points}
+}
+
+func (p *progressBar) start(i int, label string) {
+	p.index, p.label = i, label
+	p.update(bench.Progress{})
+}
+
+// update is called from the runner's reading goroutine, one call at a time.
+func (p *progressBar) update(pr bench.Progress) {
+	if p.w == nil {
+		return
+	}
+	const width = 24
+	filled := 0
+	if pr.Total > 0 {
+		filled = int(min(pr.Done, pr.Total) * width / pr.Total)
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s [%s%s]", p.index+1, p.points, p.label, strings.Repeat("#", filled), strings.Repeat(".", width-filled))
+}
+
+func (p *progressBar) finish() {
+	if p.w != nil {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

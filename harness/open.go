@@ -1,0 +1,111 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/netio-lab/netio/strategies"
+)
+
+// Open is an open workload: jobs arrive at a constant Rate for Duration,
+// whether or not earlier ones have finished, as wrk2 sends them. A closed
+// workload (Run) starts the next request only when one ends, so a slow
+// server slows the client down and the requests that would have waited are
+// never measured (coordinated omission). Here every job has its arrival
+// time in Job.At, and latency is counted from it: a client that falls
+// behind shows the wait in its latency and in Report.Late, and the
+// requests still unfinished when time runs out in Report.Dropped.
+type Open struct {
+	// Rate is the number of arrivals per second. It must be positive.
+	Rate float64
+	// Duration is how long arrivals go on. It must be positive.
+	Duration time.Duration
+	// Grace is how long the run may go on after the last arrival; what has
+	// not finished by then is canceled and counted Dropped. Zero means
+	// DefaultGrace.
+	Grace time.Duration
+}
+
+// DefaultGrace is the Grace of an Open workload that sets none: far longer
+// than a healthy request takes, short enough that a stuck run ends.
+const DefaultGrace = 5 * time.Second
+
+// openLead puts RunOpen's first arrival a little after the jobs are built,
+// so that it is not already late when Fetch gets to it.
+const openLead = 10 * time.Millisecond
+
+// Jobs returns the open workload's jobs: floor(Rate×Duration) of them, job
+// i a copy of pages[i mod len(pages)] with At = start + i/Rate. It returns
+// nil if pages is empty or the workload makes no arrival.
+func (o Open) Jobs(start time.Time, pages []strategies.Job) []strategies.Job {
+	n := o.count()
+	if len(pages) == 0 || !(o.Rate > 0) || n <= 0 {
+		return nil
+	}
+	jobs := make([]strategies.Job, n)
+	for i := range jobs {
+		jobs[i] = pages[i%len(pages)]
+		jobs[i].At = start.Add(time.Duration(float64(i) * float64(time.Second) / o.Rate))
+	}
+	return jobs
+}
+
+// count is floor(Rate×Duration). The small allowance keeps a product that
+// should be whole, such as 200/s × 0.3 s, from rounding down to one less.
+func (o Open) count() int {
+	return int(math.Floor(o.Rate*o.Duration.Seconds() + 1e-9))
+}
+
+// grace returns the effective Grace.
+func (o Open) grace() time.Duration {
+	if o.Grace <= 0 {
+		return DefaultGrace
+	}
+	return o.Grace
+}
+
+// validate checks o and pages before a run, naming the field at fault.
+func (o Open) validate(pages []strategies.Job) error {
+	switch {
+	case !(o.Rate > 0) || math.IsInf(o.Rate, 1): // !(>0) also rejects NaN
+		return fmt.Errorf("harness: open workload: Rate must be a positive number of arrivals per second, got %v", o.Rate)
+	case o.Duration <= 0:
+		return fmt.Errorf("harness: open workload: Duration must be positive, got %v", o.Duration)
+	case len(pages) == 0:
+		return errors.New("harness: open workload: no pages to fetch")
+	case o.count() == 0:
+		return fmt.Errorf("harness: open workload: Rate %v/s for Duration %v makes no arrival", o.Rate, o.Duration)
+	}
+	return nil
+}
+
+// errOutOfTime ends an open run at its last arrival plus Grace.
+var errOutOfTime = errors.New("harness: open workload: grace period over")
+
+// RunOpen runs the open workload o with f, cycling through pages, and
+// tallies every result as Run does, checking each answer with expect (nil
+// checks nothing). The first arrival is a few milliseconds from now. It
+// blocks until Fetch returns: at the latest, the last arrival plus Grace,
+// when a deadline cancels what has not started or finished; those requests
+// are counted Dropped.
+//
+// Running out of time is a finding, not a failure: RunOpen then returns a
+// nil error. It returns ctx's error if the caller's ctx ended the run, and
+// an error naming the field if o is invalid.
+func RunOpen(ctx context.Context, f strategies.Fetcher, o Open, pages []strategies.Job, expect Expect) (Report, error) {
+	if err := o.validate(pages); err != nil {
+		return Report{}, err
+	}
+	jobs := o.Jobs(time.Now().Add(openLead), pages)
+	last := jobs[len(jobs)-1].At
+	runCtx, cancel := context.WithDeadlineCause(ctx, last.Add(o.grace()), errOutOfTime)
+	defer cancel()
+	rep, err := Run(runCtx, f, jobs, expect)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(runCtx), errOutOfTime) {
+		err = nil
+	}
+	return rep, err
+}

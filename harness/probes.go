@@ -1,0 +1,52 @@
+package harness
+
+import (
+	"runtime/metrics"
+	"time"
+
+	"github.com/netio-lab/netio/strategies"
+)
+
+// SampleInterval is how often Probes sample the process's goroutine and
+// thread counts: often enough to see a batch of a few milliseconds, rarely
+// enough to cost nothing measurable (BenchmarkProbes).
+const SampleInterval = 10 * time.Millisecond
+
+// Peaks are the highest counts seen while probes ran.
+type Peaks struct {
+	Goroutines        int64 // the strategy's own, exactly (strategies.Gauge)
+	ProcessGoroutines int64 // the whole process's, sampled: may miss short-lived ones
+	Threads           int64 // OS threads of the process (Go keeps them once made)
+}
+
+// Probes watch one measured batch: the strategy's gauge, and a sampler for
+// what the gauge cannot see.
+type Probes struct {
+	gauge   *strategies.Gauge
+	sampler *Sampler
+}
+
+// StartProbes resets gauge's peak and starts sampling. gauge may be nil.
+// Call Stop when the batch has returned.
+func StartProbes(gauge *strategies.Gauge) *Probes {
+	gauge.ResetPeak()
+	return &Probes{gauge: gauge, sampler: StartSampler(SampleInterval)}
+}
+
+// Stop ends the sampling and returns the peaks. The thread peak is at least
+// the count now: threads are rarely given back, so the last reading is a
+// floor the sampler may have missed.
+func (p *Probes) Stop() Peaks {
+	goroutines, threads := p.sampler.Stop()
+	return Peaks{
+		Goroutines:        p.gauge.Peak(),
+		ProcessGoroutines: goroutines,
+		Threads:           max(threads, threadsNow()),
+	}
+}
+
+func threadsNow() int64 {
+	s := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}

@@ -1,0 +1,220 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/mockserver"
+	"github.com/netio-lab/netio/results"
+	"github.com/netio-lab/netio/strategies"
+)
+
+// progressEvery is how often a child reports progress; the parent treats a
+// long silence as a hung child.
+const progressEvery = 250 * time.Millisecond
+
+// RunChild is the child's side: it reads a Spec from in, measures it, and
+// writes Messages to out. It returns when the spec is done, failed, or ctx
+// ended (its error then is ctx's).
+func RunChild(ctx context.Context, in io.Reader, out io.Writer) error {
+	var spec Spec
+	w := &messageWriter{enc: json.NewEncoder(out)}
+	if err := json.NewDecoder(in).Decode(&spec); err != nil {
+		err = fmt.Errorf("bench child: reading the spec: %w", err)
+		w.send(Message{Error: err.Error()})
+		return err
+	}
+	err := measure(ctx, spec, w)
+	if err != nil && ctx.Err() == nil {
+		w.send(Message{Error: err.Error()})
+	}
+	return err
+}
+
+// messageWriter writes one Message per line; the progress ticker and the
+// measuring goroutine share it.
+type messageWriter struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+func (w *messageWriter) send(m Message) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.enc.Encode(m) // a broken pipe means the parent is gone: nothing to tell
+}
+
+// measure makes the cold pass, then spec.Count measured ones, reporting a
+// Run for each measured pass.
+func measure(ctx context.Context, spec Spec, w *messageWriter) error {
+	info, err := strategies.Lookup(spec.Strategy)
+	if err != nil {
+		return err
+	}
+	gauge := new(strategies.Gauge)
+	f, err := info.New(strategies.Config{Concurrency: spec.Concurrency, Timeout: spec.Timeout, Gauge: gauge})
+	if err != nil {
+		return err
+	}
+	defer strategies.Close(f)
+
+	counted := &countingFetcher{f: f, anyPage: spec.AnyPage}
+	stop := reportProgress(w, &counted.done, int64(spec.Requests()*(spec.Count+1)))
+	defer stop()
+
+	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, spec.N), pages: pageJobs(spec.Pages)}
+	if spec.Truth {
+		m.expect = func(j strategies.Job) (float64, bool) { return mockserver.ExpectedTemperature(spec.Seed, j.URL) }
+	}
+	cold, err := m.pass(ctx)
+	if err != nil {
+		return err
+	}
+	for rep := 1; rep <= spec.Count; rep++ {
+		run, err := m.measured(ctx, rep, cold)
+		if err != nil {
+			return err
+		}
+		w.send(Message{Run: &run})
+	}
+	return nil
+}
+
+// reportProgress sends done/total every progressEvery until stop is called.
+func reportProgress(w *messageWriter, done *atomic.Int64, total int64) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			w.send(Message{Progress: &Progress{Done: done.Load(), Total: total}})
+			select {
+			case <-t.C:
+			case <-quit:
+				return
+			}
+		}
+	})
+	return func() { close(quit); wg.Wait() }
+}
+
+type measurer struct {
+	spec     Spec
+	f        strategies.Fetcher
+	gauge    *strategies.Gauge
+	inFlight int
+	pages    []strategies.Job
+	expect   harness.Expect
+}
+
+// pass runs one pass of the workload: N requests closed, or Rate×Duration
+// arrivals open.
+func (m measurer) pass(ctx context.Context) (harness.Report, error) {
+	if m.spec.Mode == "open" {
+		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout}
+		return harness.RunOpen(ctx, m.f, open, m.pages, m.expect)
+	}
+	return harness.Run(ctx, m.f, cycle(m.pages, m.spec.N), m.expect)
+}
+
+// measured runs one measured pass with the probes on and turns its report
+// into a Run. cold is the first pass of this process.
+func (m measurer) measured(ctx context.Context, rep int, cold harness.Report) (results.Run, error) {
+	runtime.GC() // start each pass with a clean heap: the last pass's garbage is not this one's cost
+	probes := harness.StartProbes(m.gauge)
+	report, err := m.pass(ctx)
+	peaks := probes.Stop()
+	if err != nil {
+		return results.Run{}, err
+	}
+	run := newRun(m.spec, report, peaks)
+	run.Repetition, run.InFlight = rep, m.inFlight
+	if ideal, ok := m.spec.Ideal(m.inFlight); ok {
+		s := ideal.Seconds()
+		run.IdealS = &s
+		run.Efficiency = results.Ratio(s, report.Wall.Seconds())
+		run.EfficiencyCold = results.Ratio(s, cold.Wall.Seconds())
+	}
+	run.WallColdS = cold.Wall.Seconds()
+	return run, nil
+}
+
+// newRun fills a result record from a pass's report and probe peaks.
+func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
+	p := spec.Point()
+	requests := float64(max(r.Jobs, 1))
+	u := r.Usage
+	errs := make(map[string]int, len(r.Errors))
+	for class, n := range r.Errors {
+		errs[string(class)] = n
+	}
+	return results.Run{
+		Strategy: p.Strategy, Mode: p.Mode, N: r.Jobs, Concurrency: p.Concurrency,
+		Rate: p.Rate, DurationS: p.DurationS, LatencyModel: p.LatencyModel,
+		OK: r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
+		Late: r.Late, Dropped: r.Dropped,
+		WallS:         r.Wall.Seconds(),
+		ThroughputRPS: r.Throughput(),
+		LatencyMS:     r.Latency,
+
+		GoroutinesPeak:        peaks.Goroutines,
+		GoroutinesProcessPeak: peaks.ProcessGoroutines,
+		GoroutinesCreated:     u.GoroutinesCreated,
+		ThreadsPeak:           peaks.Threads,
+		CtxSwVoluntary:        u.VoluntaryCtxSw,
+		CtxSwInvoluntary:      u.InvoluntaryCtxSw,
+		CtxSwPerReq:           float64(u.VoluntaryCtxSw+u.InvoluntaryCtxSw) / requests,
+		CPUUserS:              u.UserCPU.Seconds(),
+		CPUSysS:               u.SysCPU.Seconds(),
+		CPUMicrosPerReq:       float64((u.UserCPU + u.SysCPU).Microseconds()) / requests,
+		AllocBytesPerReq:      float64(u.AllocBytes) / requests,
+		AllocsPerReq:          float64(u.Allocs) / requests,
+		MaxRSSBytes:           u.MaxRSSBytes,
+		BytesReceived:         r.BytesReceived,
+		Timeline:              r.Timeline,
+	}
+}
+
+// countingFetcher counts finished requests for the progress report, and
+// with anyPage accepts a page without a temperature as a success.
+type countingFetcher struct {
+	f       strategies.Fetcher
+	anyPage bool
+	done    atomic.Int64
+}
+
+func (c *countingFetcher) Fetch(ctx context.Context, jobs []strategies.Job, done func(strategies.Result)) error {
+	return c.f.Fetch(ctx, jobs, func(r strategies.Result) {
+		if c.anyPage && r.Class == strategies.ClassNoTemperature {
+			r.Class, r.Err = strategies.ClassOK, nil
+		}
+		c.done.Add(1)
+		done(r)
+	})
+}
+
+// pageJobs makes one job per URL.
+func pageJobs(urls []string) []strategies.Job {
+	jobs := make([]strategies.Job, len(urls))
+	for i, u := range urls {
+		jobs[i] = strategies.Job{Name: u, URL: u}
+	}
+	return jobs
+}
+
+// cycle returns n jobs going round pages.
+func cycle(pages []strategies.Job, n int) []strategies.Job {
+	jobs := make([]strategies.Job, n)
+	for i := range jobs {
+		jobs[i] = pages[i%len(pages)]
+	}
+	return jobs
+}

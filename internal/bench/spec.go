@@ -1,0 +1,105 @@
+// Package bench runs `netio bench`'s measurements, each in a child process
+// of its own so that goroutines, threads, context switches and CPU belong
+// to one strategy alone (RESEARCH §4: Go keeps OS threads once made, and
+// getrusage counts the whole process).
+//
+// The parent (Runner) starts `netio bench-child` once per point of the
+// settings, writes a Spec as JSON to its stdin, and reads Messages back
+// from its stdout, one JSON object per line:
+//
+//	{"progress":{"done":4200,"total":16000}}   every 250 ms while working
+//	{"run":{…results.Run…}}                     one per measured repetition
+//	{"error":"…"}                               the child gave up; it then exits non-zero
+//
+// Anything else the child has to say goes to its stderr, which the parent
+// keeps the tail of for a failure report.
+package bench
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/netio-lab/netio/results"
+)
+
+// Spec is one point to measure: one strategy at one setting.
+type Spec struct {
+	Strategy    string        `json:"strategy"`
+	Mode        string        `json:"mode"` // "closed" or "open"
+	N           int           `json:"n"`    // closed: requests per pass
+	Concurrency int           `json:"concurrency"`
+	Rate        float64       `json:"rate"`     // open: arrivals per second
+	Duration    time.Duration `json:"duration"` // open: how long arrivals go on
+	Count       int           `json:"count"`    // measured repetitions after the cold pass
+	Timeout     time.Duration `json:"timeout"`  // per request
+
+	// Pages are the URLs fetched, cycled through N times in all.
+	Pages []string `json:"pages"`
+	// Seed is the mock server's seed: the ground truth of the temperatures
+	// when Truth is true.
+	Seed  int64 `json:"seed"`
+	Truth bool  `json:"truth"`
+	// AnyPage accepts a 200 page without a temperature as a success (for
+	// --url: a page that is not a weather page).
+	AnyPage bool `json:"any_page"`
+
+	// LatencyModel describes the server's injected delay for the record
+	// ("fixed:5ms", "lognormal:20ms:p99:200ms", "unknown").
+	LatencyModel string `json:"latency_model"`
+	// FixedLatency is the delay every page gets when it is known and fixed,
+	// else negative: it makes the ideal time ⌈N/C⌉·L computable.
+	FixedLatency time.Duration `json:"fixed_latency"`
+}
+
+// Point is the spec's point, as its results record it.
+func (s Spec) Point() results.Point {
+	p := results.Point{Strategy: s.Strategy, Mode: s.Mode, Concurrency: s.Concurrency, LatencyModel: s.LatencyModel}
+	if s.Mode == "open" {
+		p.Rate, p.DurationS = s.Rate, s.Duration.Seconds()
+	} else {
+		p.N = s.N
+	}
+	return p
+}
+
+// Label names the point in a line of progress: "epoll c=100 n=1000".
+func (s Spec) Label() string {
+	if s.Mode == "open" {
+		return fmt.Sprintf("%s c=%d rate=%g/s", s.Strategy, s.Concurrency, s.Rate)
+	}
+	return fmt.Sprintf("%s c=%d n=%d %s", s.Strategy, s.Concurrency, s.N, s.LatencyModel)
+}
+
+// Requests is the number of requests one pass makes.
+func (s Spec) Requests() int {
+	if s.Mode == "open" {
+		return int(math.Floor(s.Rate * s.Duration.Seconds()))
+	}
+	return s.N
+}
+
+// Ideal is a closed pass's shortest possible time, ⌈N/inFlight⌉·L, for a
+// fixed latency; ok is false when no ideal applies (open mode, a latency
+// that varies or is unknown).
+func (s Spec) Ideal(inFlight int) (ideal time.Duration, ok bool) {
+	if s.Mode == "open" || s.FixedLatency < 0 || inFlight < 1 {
+		return 0, false
+	}
+	rounds := (s.N + inFlight - 1) / inFlight
+	return time.Duration(rounds) * s.FixedLatency, s.FixedLatency > 0
+}
+
+// Message is one line a child writes.
+type Message struct {
+	Progress *Progress    `json:"progress,omitempty"`
+	Run      *results.Run `json:"run,omitempty"`
+	Error    string       `json:"error,omitempty"`
+}
+
+// Progress counts the requests a child has finished, over every pass it
+// makes (the cold pass included).
+type Progress struct {
+	Done  int64 `json:"done"`
+	Total int64 `json:"total"`
+}

@@ -1,0 +1,217 @@
+// Package results defines netio's result files and writes them.
+//
+// A `netio bench` invocation writes one folder: run.json (File: the
+// environment, the settings, every measured run, a summary per point, and
+// the runs that failed) and bench.txt (the same runs in the Go benchmark
+// format, for benchstat). The JSON field names are a contract, documented
+// in docs/results.md: change them only with a new Version.
+package results
+
+import (
+	"math"
+	"slices"
+
+	"github.com/netio-lab/netio/harness"
+)
+
+// Version is the format of run.json; readers check it.
+const Version = 1
+
+// File is the content of run.json.
+type File struct {
+	Version     int       `json:"version"`
+	Env         Env       `json:"env"`
+	Command     []string  `json:"command"`
+	Settings    Settings  `json:"settings"`
+	Runs        []Run     `json:"runs"`
+	Summary     []Summary `json:"summary"`
+	Failures    []Failure `json:"failures"`
+	Interrupted bool      `json:"interrupted"`
+}
+
+// Settings are the bench's options as given, for a reader who wants to
+// repeat the run.
+type Settings struct {
+	Target  string `json:"target"` // the server's base URL, or "embedded"
+	Seed    int64  `json:"seed"`
+	Count   int    `json:"count"`
+	Timeout string `json:"timeout"`
+}
+
+// Run is one measured repetition of one strategy at one point of the
+// settings (one concurrency, latency, N or rate of a sweep).
+type Run struct {
+	Strategy     string  `json:"strategy"`
+	Mode         string  `json:"mode"` // "closed" or "open"
+	N            int     `json:"n"`
+	Concurrency  int     `json:"concurrency"` // as given; see InFlight
+	InFlight     int     `json:"in_flight"`   // the most requests the strategy keeps in flight for it
+	Rate         float64 `json:"rate"`        // arrivals per second (open), else 0
+	DurationS    float64 `json:"duration_s"`  // open only, else 0
+	LatencyModel string  `json:"latency_model"`
+	Repetition   int     `json:"repetition"` // 1..count
+
+	OK         int            `json:"ok"`
+	Failed     int            `json:"failed"`
+	Verified   int            `json:"verified"`
+	Mismatched int            `json:"mismatched"`
+	Errors     map[string]int `json:"errors"`
+	Late       int            `json:"late"`
+	Dropped    int            `json:"dropped"`
+
+	WallS          float64  `json:"wall_s"`
+	IdealS         *float64 `json:"ideal_s"`         // null: not applicable (see docs)
+	Efficiency     *float64 `json:"efficiency"`      // ideal_s / wall_s of this warm pass
+	EfficiencyCold *float64 `json:"efficiency_cold"` // the same for the process's first, cold pass
+	WallColdS      float64  `json:"wall_cold_s"`
+	ThroughputRPS  float64  `json:"throughput_rps"`
+
+	LatencyMS harness.LatencyMS `json:"latency_ms"`
+
+	GoroutinesPeak        int64   `json:"goroutines_peak"`
+	GoroutinesProcessPeak int64   `json:"goroutines_process_peak"`
+	GoroutinesCreated     uint64  `json:"goroutines_created"`
+	ThreadsPeak           int64   `json:"threads_peak"`
+	CtxSwVoluntary        int64   `json:"ctx_switches_voluntary"`
+	CtxSwInvoluntary      int64   `json:"ctx_switches_involuntary"`
+	CtxSwPerReq           float64 `json:"ctx_switches_per_req"`
+	CPUUserS              float64 `json:"cpu_user_s"`
+	CPUSysS               float64 `json:"cpu_sys_s"`
+	CPUMicrosPerReq       float64 `json:"cpu_us_per_req"`
+	AllocBytesPerReq      float64 `json:"alloc_bytes_per_req"`
+	AllocsPerReq          float64 `json:"allocs_per_req"`
+	MaxRSSBytes           int64   `json:"max_rss_bytes"`
+	BytesReceived         int64   `json:"bytes_received"`
+
+	Timeline []harness.Span `json:"timeline"`
+}
+
+// Point names the settings a Run was made at, without its repetition: runs
+// with the same Point are repetitions of one measurement.
+type Point struct {
+	Strategy     string  `json:"strategy"`
+	Mode         string  `json:"mode"`
+	N            int     `json:"n"`
+	Concurrency  int     `json:"concurrency"`
+	Rate         float64 `json:"rate"`
+	DurationS    float64 `json:"duration_s"`
+	LatencyModel string  `json:"latency_model"`
+}
+
+// Point returns the run's point.
+func (r Run) Point() Point {
+	return Point{r.Strategy, r.Mode, r.N, r.Concurrency, r.Rate, r.DurationS, r.LatencyModel}
+}
+
+// Failure is a point whose child process failed: it crashed, hung, or
+// could not start. Repetitions it completed before are in Runs.
+type Failure struct {
+	Point
+	Error  string `json:"error"`
+	Stderr string `json:"stderr"` // the last lines the child wrote
+}
+
+// Spread is a figure over the repetitions of a point.
+type Spread struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// Summary is a point's figures over its repetitions.
+type Summary struct {
+	Point
+	Count            int     `json:"count"`
+	ThroughputRPS    Spread  `json:"throughput_rps"`
+	Efficiency       *Spread `json:"efficiency"`
+	EfficiencyCold   *Spread `json:"efficiency_cold"`
+	P50MS            Spread  `json:"p50_ms"`
+	P99MS            Spread  `json:"p99_ms"`
+	CPUMicrosPerReq  Spread  `json:"cpu_us_per_req"`
+	CtxSwPerReq      Spread  `json:"ctx_switches_per_req"`
+	GoroutinesPeak   Spread  `json:"goroutines_peak"`
+	ThreadsPeak      Spread  `json:"threads_peak"`
+	AllocBytesPerReq Spread  `json:"alloc_bytes_per_req"`
+	Failed           int     `json:"failed"` // summed over the repetitions
+	Mismatched       int     `json:"mismatched"`
+}
+
+// Summarize groups runs by point, in the order the points first appear.
+func Summarize(runs []Run) []Summary {
+	var order []Point
+	groups := map[Point][]Run{}
+	for _, r := range runs {
+		p := r.Point()
+		if _, seen := groups[p]; !seen {
+			order = append(order, p)
+		}
+		groups[p] = append(groups[p], r)
+	}
+	out := make([]Summary, 0, len(order))
+	for _, p := range order {
+		out = append(out, summarize(p, groups[p]))
+	}
+	return out
+}
+
+func summarize(p Point, rs []Run) Summary {
+	of := func(f func(Run) float64) Spread { return spread(rs, f) }
+	s := Summary{
+		Point:            p,
+		Count:            len(rs),
+		ThroughputRPS:    of(func(r Run) float64 { return r.ThroughputRPS }),
+		P50MS:            of(func(r Run) float64 { return r.LatencyMS.P50 }),
+		P99MS:            of(func(r Run) float64 { return r.LatencyMS.P99 }),
+		CPUMicrosPerReq:  of(func(r Run) float64 { return r.CPUMicrosPerReq }),
+		CtxSwPerReq:      of(func(r Run) float64 { return r.CtxSwPerReq }),
+		GoroutinesPeak:   of(func(r Run) float64 { return float64(r.GoroutinesPeak) }),
+		ThreadsPeak:      of(func(r Run) float64 { return float64(r.ThreadsPeak) }),
+		AllocBytesPerReq: of(func(r Run) float64 { return r.AllocBytesPerReq }),
+	}
+	if rs[0].Efficiency != nil {
+		e := of(func(r Run) float64 { return deref(r.Efficiency) })
+		s.Efficiency = &e
+	}
+	if rs[0].EfficiencyCold != nil {
+		e := of(func(r Run) float64 { return deref(r.EfficiencyCold) })
+		s.EfficiencyCold = &e
+	}
+	for _, r := range rs {
+		s.Failed += r.Failed
+		s.Mismatched += r.Mismatched
+	}
+	return s
+}
+
+// spread is the median, min and max of f over rs (rs not empty). The
+// median of an even count is the mean of the middle two.
+func spread(rs []Run, f func(Run) float64) Spread {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	mid := len(v) / 2
+	median := v[mid]
+	if len(v)%2 == 0 {
+		median = (v[mid-1] + v[mid]) / 2
+	}
+	return Spread{Median: median, Min: v[0], Max: v[len(v)-1]}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// Ratio returns a/b as a pointer for the optional JSON figures, or nil
+// when b is zero (not applicable).
+func Ratio(a, b float64) *float64 {
+	if b == 0 {
+		return nil
+	}
+	r := a / b
+	return &r
+}

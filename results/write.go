@@ -1,0 +1,170 @@
+package results
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Folder is a results folder being written: files go into a hidden staging
+// folder beside the final one, which appears under its name only when
+// Commit renames it, complete. A reader never sees half a result.
+type Folder struct {
+	parent, staging string
+}
+
+// Prepare makes parent if needed and a staging folder in it. Call it before
+// any measurement: its error is how an unwritable --out is found early.
+func Prepare(parent string) (*Folder, error) {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create results folder: %w", err)
+	}
+	staging, err := os.MkdirTemp(parent, ".netio-run-*")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write in results folder %s: %w", parent, err)
+	}
+	return &Folder{parent: parent, staging: staging}, nil
+}
+
+// Commit writes run.json and bench.txt and renames the staging folder to
+// parent/name (name-2, name-3… if taken). It returns the final path. On
+// error nothing is left behind.
+func (f *Folder) Commit(name string, file File) (string, error) {
+	if err := f.write("run.json", func(w io.Writer) error { return WriteJSON(w, file) }); err != nil {
+		f.Abort()
+		return "", err
+	}
+	if err := f.write("bench.txt", func(w io.Writer) error { return WriteBenchText(w, file) }); err != nil {
+		f.Abort()
+		return "", err
+	}
+	for i := 1; ; i++ {
+		final := filepath.Join(f.parent, name)
+		if i > 1 {
+			final = fmt.Sprintf("%s-%d", final, i)
+		}
+		// Rename would replace an empty folder of that name: skip taken names.
+		if _, err := os.Stat(final); err == nil {
+			continue
+		}
+		if err := os.Rename(f.staging, final); err != nil {
+			f.Abort()
+			return "", fmt.Errorf("cannot move results into place: %w", err)
+		}
+		return final, nil
+	}
+}
+
+// Abort removes the staging folder and what is in it.
+func (f *Folder) Abort() { os.RemoveAll(f.staging) }
+
+// write creates one file in the staging folder and syncs it.
+func (f *Folder) write(name string, fill func(io.Writer) error) error {
+	file, err := os.Create(filepath.Join(f.staging, name))
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(file)
+	err = errors.Join(fill(w), w.Flush(), file.Sync(), file.Close())
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// WriteJSON writes file as indented JSON.
+func WriteJSON(w io.Writer, file File) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(file)
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// folder and a rename, so that path holds either the old content or all of
+// the new.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err = errors.Join(err, tmp.Sync(), tmp.Close()); err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// WriteBenchText writes the runs in the Go benchmark format, one line per
+// repetition, so that `benchstat old/bench.txt new/bench.txt` compares two
+// folders directly. The iteration count is the number of requests, so
+// ns/op is wall time per request.
+func WriteBenchText(w io.Writer, file File) error {
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/netio-lab/netio\ncpu: %s\n", file.Env.OS, file.Env.Arch, file.Env.CPUModel)
+	fmt.Fprintf(w, "commit: %s\ngo: %s\nseed: %d\n", file.Env.Commit, file.Env.GoVersion, file.Settings.Seed)
+	for _, u := range []string{"req/s", "efficiency", "efficiency-cold"} {
+		fmt.Fprintf(w, "Unit %s better=higher\n", u)
+	}
+	for _, r := range file.Runs {
+		fmt.Fprintf(w, "%s-%d\t%d\t%s\n", BenchName(r.Point()), file.Env.GOMAXPROCS, max(r.OK+r.Failed, 1), metrics(r))
+	}
+	return nil
+}
+
+// BenchName is a point's benchmark name, key=value per level as benchstat
+// pivots them: BenchmarkFetch/strategy=epoll/latency=5ms/n=1000/c=100.
+func BenchName(p Point) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "BenchmarkFetch/strategy=%s", p.Strategy)
+	if p.Mode == "open" {
+		fmt.Fprintf(&b, "/mode=open/rate=%g/duration=%gs", p.Rate, p.DurationS)
+	}
+	fmt.Fprintf(&b, "/latency=%s", strings.TrimPrefix(p.LatencyModel, "fixed:"))
+	if p.Mode != "open" {
+		fmt.Fprintf(&b, "/n=%d", p.N)
+	}
+	fmt.Fprintf(&b, "/c=%d", p.Concurrency)
+	return b.String()
+}
+
+// metrics is a run's figures as "value unit" pairs.
+func metrics(r Run) string {
+	requests := float64(max(r.OK+r.Failed, 1))
+	pairs := []struct {
+		v    float64
+		unit string
+	}{
+		{r.WallS * 1e9 / requests, "ns/op"},
+		{r.ThroughputRPS, "req/s"},
+		{r.LatencyMS.P50, "p50-ms"},
+		{r.LatencyMS.P99, "p99-ms"},
+		{r.CPUMicrosPerReq, "cpu-us/req"},
+		{r.CtxSwPerReq, "ctxsw/req"},
+		{float64(r.GoroutinesPeak), "goroutines"},
+		{float64(r.ThreadsPeak), "threads"},
+		{r.AllocBytesPerReq, "B/req"},
+		{r.AllocsPerReq, "allocs/req"},
+		{float64(r.Failed), "errors"},
+	}
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('\t')
+		}
+		fmt.Fprintf(&b, "%.6g %s", p.v, p.unit)
+	}
+	if r.Efficiency != nil {
+		fmt.Fprintf(&b, "\t%.4g efficiency", *r.Efficiency)
+	}
+	if r.EfficiencyCold != nil {
+		fmt.Fprintf(&b, "\t%.4g efficiency-cold", *r.EfficiencyCold)
+	}
+	return b.String()
+}
