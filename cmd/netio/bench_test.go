@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
 )
 
@@ -131,4 +137,108 @@ func readRunJSON(t *testing.T, path string) results.File {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestBenchInterruptKeepsCompletedRuns cancels the bench (as Ctrl-C does)
+// once the first point is done: its runs are written, marked interrupted,
+// and the command exits 130.
+func TestBenchInterruptKeepsCompletedRuns(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	testHookPointDone = func(int) { cancel() }
+	defer func() { testHookPointDone = nil }()
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := exitCode(&stderr, runContext(ctx, &stdout, &stderr, []string{"bench", "--strategy", "pool,epoll,gnet", "--n", "20", "--latency", "1ms", "--count", "1", "--out", out}))
+	if code != 130 || !strings.Contains(stderr.String(), "kept 1 completed runs") {
+		t.Fatalf("exit %d, stderr %q; want 130 and the completed run kept", code, stderr.String())
+	}
+	dirs, _ := os.ReadDir(out)
+	if len(dirs) != 1 {
+		t.Fatalf("%d entries in --out; want one results folder", len(dirs))
+	}
+	file := readRunJSON(t, filepath.Join(out, dirs[0].Name(), "run.json"))
+	if !file.Interrupted || len(file.Runs) != 1 || file.Runs[0].Strategy != "pool" {
+		t.Errorf("interrupted %v, %d runs; want true and pool's one run", file.Interrupted, len(file.Runs))
+	}
+}
+
+func TestBenchOpenMode(t *testing.T) {
+	out := t.TempDir()
+	stdout, stderr, code := runCmd("bench", "--strategy", "pool,epoll", "--mode", "open", "--rate", "200", "--duration", "300ms",
+		"--latency", "2ms", "--count", "1", "--concurrency", "16", "--out", out, "--json", "-")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var file results.File
+	if err := json.Unmarshal([]byte(stdout), &file); err != nil {
+		t.Fatalf("--json - did not print run.json alone: %v\n%s", err, stdout)
+	}
+	for _, r := range file.Runs {
+		if r.Mode != "open" || r.Rate != 200 || r.N != 60 || r.Verified != 60 || r.Efficiency != nil || r.IdealS != nil || r.Dropped != 0 {
+			t.Errorf("%s: mode %s rate %v n %d verified %d efficiency %v dropped %d; want open, 60 arrivals verified, no ideal",
+				r.Strategy, r.Mode, r.Rate, r.N, r.Verified, r.Efficiency, r.Dropped)
+		}
+		// Latency counts from each intended start, so it cannot be below
+		// the server's 2 ms.
+		if r.LatencyMS.P50 < 2 {
+			t.Errorf("%s: p50 %v ms; want at least the 2 ms delay", r.Strategy, r.LatencyMS.P50)
+		}
+	}
+	if len(file.Runs) != 2 {
+		t.Errorf("%d runs; want 2", len(file.Runs))
+	}
+}
+
+// TestBenchAnyServer measures a server netio did not write (--url) and a
+// running mock server (--target): no ideal for the first, whose delay is
+// unknown; ground truth for the second.
+func TestBenchAnyServer(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "<p>no weather here</p>")
+	}))
+	defer plain.Close()
+	mock, err := mockserver.Start(mockserver.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	urlsFile := filepath.Join(t.TempDir(), "urls.txt")
+	os.WriteFile(urlsFile, []byte("# a comment\n"+plain.URL+"/a\n\n"+plain.URL+"/missing\n"), 0o644)
+
+	tests := []struct {
+		name           string
+		args           []string
+		ok, failed     int
+		verified       int
+		model          string
+		wantIdeal      bool
+		wantExitStatus int
+	}{
+		{"url", []string{"--url", plain.URL + "/a", "--url", plain.URL + "/b"}, 20, 0, 0, "unknown", false, 0},
+		{"urls file", []string{"--urls", urlsFile}, 10, 10, 0, "unknown", false, 0},
+		{"target", []string{"--target", mock.URL(), "--latency", "1ms"}, 20, 0, 20, "fixed:1ms", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"bench", "--strategy", "epoll", "--n", "20", "--count", "1", "--concurrency", "4", "--out", t.TempDir(), "--json", "-"}, tt.args...)
+			stdout, stderr, code := runCmd(args...)
+			if code != tt.wantExitStatus || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			var file results.File
+			if err := json.Unmarshal([]byte(stdout), &file); err != nil || len(file.Runs) != 1 {
+				t.Fatalf("run.json: %v, %+v", err, file)
+			}
+			r := file.Runs[0]
+			if r.OK != tt.ok || r.Failed != tt.failed || r.Verified != tt.verified || r.LatencyModel != tt.model || (r.IdealS != nil) != tt.wantIdeal {
+				t.Errorf("ok %d failed %d verified %d model %s ideal %v; want %d, %d, %d, %s, ideal %v",
+					r.OK, r.Failed, r.Verified, r.LatencyModel, r.IdealS, tt.ok, tt.failed, tt.verified, tt.model, tt.wantIdeal)
+			}
+		})
+	}
 }

@@ -58,10 +58,16 @@ func (b *benchRun) run(ctx context.Context, pages []string) error {
 			file.Interrupted = true
 			break
 		}
+		if testHookPointDone != nil {
+			testHookPointDone(i)
+		}
 	}
 	bar.finish()
 	return b.report(file)
 }
+
+// testHookPointDone, when set by a test, is called after each point.
+var testHookPointDone func(point int)
 
 // server returns the base URL of the mock server, starting one in its own
 // process unless --target or --url names a server.
