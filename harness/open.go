@@ -41,7 +41,7 @@ const openLead = 10 * time.Millisecond
 // i a copy of pages[i mod len(pages)] with At = start + i/Rate. It returns
 // nil if pages is empty or the workload makes no arrival.
 func (o Open) Jobs(start time.Time, pages []strategies.Job) []strategies.Job {
-	n := o.count()
+	n := o.Count()
 	if len(pages) == 0 || !(o.Rate > 0) || n <= 0 {
 		return nil
 	}
@@ -55,7 +55,7 @@ func (o Open) Jobs(start time.Time, pages []strategies.Job) []strategies.Job {
 
 // count is floor(Rate×Duration). The small allowance keeps a product that
 // should be whole, such as 200/s × 0.3 s, from rounding down to one less.
-func (o Open) count() int {
+func (o Open) Count() int {
 	return int(math.Floor(o.Rate*o.Duration.Seconds() + 1e-9))
 }
 
@@ -76,7 +76,7 @@ func (o Open) validate(pages []strategies.Job) error {
 		return fmt.Errorf("harness: open workload: Duration must be positive, got %v", o.Duration)
 	case len(pages) == 0:
 		return errors.New("harness: open workload: no pages to fetch")
-	case o.count() == 0:
+	case o.Count() == 0:
 		return fmt.Errorf("harness: open workload: Rate %v/s for Duration %v makes no arrival", o.Rate, o.Duration)
 	}
 	return nil

@@ -99,6 +99,7 @@ func reportProgress(w *messageWriter, done *atomic.Int64, total int64) (stop fun
 			select {
 			case <-t.C:
 			case <-quit:
+				w.send(Message{Progress: &Progress{Done: done.Load(), Total: total}}) // the final count, not the last tick's
 				return
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"sync"
@@ -57,15 +58,11 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 		return nil, fail("starting the child: %v", err), nil
 	}
 	c := collector{onProgress: r.OnProgress}
-	lines := c.read(stdout)
-	why := r.watch(ctx, lines)
-	if why != "" {
+	ticks, exited := c.read(stdout, cmd.Wait)
+	why, waitErr := r.watch(ctx, ticks, exited, func() {
 		cmd.Process.Signal(syscall.SIGTERM) // lets the child close its connections
 		time.AfterFunc(2*time.Second, kill)
-	}
-	for range lines { // drain, so that the reader ends
-	}
-	waitErr := cmd.Wait()
+	})
 	switch {
 	case ctx.Err() != nil:
 		return c.runs, nil, ctx.Err()
@@ -81,26 +78,35 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	return c.runs, nil, nil
 }
 
-// watch waits for the child's messages to end. It returns why the child
-// must be stopped early: ctx ended, or the child fell silent.
-func (r Runner) watch(ctx context.Context, lines <-chan struct{}) string {
+// watch follows the child until it has exited, and returns why it was
+// stopped early ("" if it was not) and its exit error. It stops the child,
+// with stop, when ctx ends or when the child falls silent for r.Silence,
+// whether it is still writing or has closed its stdout and lingers.
+func (r Runner) watch(ctx context.Context, ticks <-chan struct{}, exited <-chan error, stop func()) (why string, waitErr error) {
 	silence := r.Silence
 	if silence <= 0 {
 		silence = time.Minute
 	}
 	timer := time.NewTimer(silence)
 	defer timer.Stop()
+	done := ctx.Done()
 	for {
 		select {
-		case _, open := <-lines:
-			if !open {
-				return ""
-			}
+		case <-ticks:
 			timer.Reset(silence)
+		case err := <-exited:
+			return why, err
 		case <-timer.C:
-			return fmt.Sprintf("child hung: no word from it for %v", silence)
-		case <-ctx.Done():
-			return "interrupted"
+			if why == "" {
+				why = fmt.Sprintf("child hung: no word from it for %v", silence)
+				stop()
+			}
+		case <-done:
+			done = nil // stop once; keep waiting for the exit
+			if why == "" {
+				why = "interrupted"
+				stop()
+			}
 		}
 	}
 }
@@ -117,23 +123,27 @@ type collector struct {
 	err        string
 }
 
-// read decodes stdout line by line on a goroutine, and ticks the returned
-// channel once per message; the channel closes at the end of stdout.
-func (c *collector) read(stdout interface{ Read([]byte) (int, error) }) <-chan struct{} {
-	ticks := make(chan struct{})
+// read decodes stdout line by line on a goroutine and ticks the returned
+// channel once per message. At the end of stdout it discards whatever
+// else comes (a child must never block on a full pipe), calls wait (as
+// exec.Cmd requires, only after the last read) and sends its result on
+// exited.
+func (c *collector) read(stdout io.Reader, wait func() error) (ticks <-chan struct{}, exited <-chan error) {
+	tick, exit := make(chan struct{}), make(chan error, 1)
 	go func() {
-		defer close(ticks)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), 64<<20) // a run with its timeline is one long line
 		for sc.Scan() {
 			c.handle(sc.Bytes())
-			ticks <- struct{}{}
+			tick <- struct{}{}
 		}
 		if err := sc.Err(); err != nil && c.err == "" {
 			c.err = "reading the child: " + err.Error()
 		}
+		io.Copy(io.Discard, stdout)
+		exit <- wait()
 	}()
-	return ticks
+	return tick, exit
 }
 
 func (c *collector) handle(line []byte) {

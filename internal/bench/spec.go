@@ -17,9 +17,9 @@ package bench
 
 import (
 	"fmt"
-	"math"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/results"
 )
 
@@ -74,7 +74,7 @@ func (s Spec) Label() string {
 // Requests is the number of requests one pass makes.
 func (s Spec) Requests() int {
 	if s.Mode == "open" {
-		return int(math.Floor(s.Rate * s.Duration.Seconds()))
+		return harness.Open{Rate: s.Rate, Duration: s.Duration}.Count()
 	}
 	return s.N
 }
