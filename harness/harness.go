@@ -179,7 +179,7 @@ func (rc *recorder) span(r strategies.Result) Span {
 		}
 		return float64(t.Sub(rc.start).Microseconds()) / 1000
 	}
-	return Span{Index: r.Index, StartMS: ms(r.Start), EndMS: ms(r.End), Class: string(r.Class)}
+	return Span{Index: r.Index, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()}
 }
 
 // finish completes the report once Fetch has returned.

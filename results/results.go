@@ -17,6 +17,12 @@ import (
 // Version is the format of run.json; readers check it.
 const Version = 1
 
+// The workload modes.
+const (
+	ModeClosed = "closed" // N requests, at most C in flight
+	ModeOpen   = "open"   // arrivals at a constant rate for a duration
+)
+
 // File is the content of run.json.
 type File struct {
 	Version     int       `json:"version"`
@@ -42,7 +48,7 @@ type Settings struct {
 // settings (one concurrency, latency, N or rate of a sweep).
 type Run struct {
 	Strategy     string  `json:"strategy"`
-	Mode         string  `json:"mode"` // "closed" or "open"
+	Mode         string  `json:"mode"` // ModeClosed or ModeOpen
 	N            int     `json:"n"`
 	Concurrency  int     `json:"concurrency"` // as given; see InFlight
 	InFlight     int     `json:"in_flight"`   // the most requests the strategy keeps in flight for it
@@ -134,6 +140,8 @@ type Summary struct {
 	AllocBytesPerReq Spread  `json:"alloc_bytes_per_req"`
 	Failed           int     `json:"failed"` // summed over the repetitions
 	Mismatched       int     `json:"mismatched"`
+	Late             int     `json:"late"`
+	Dropped          int     `json:"dropped"`
 }
 
 // Summarize groups runs by point, in the order the points first appear.
@@ -179,6 +187,8 @@ func summarize(p Point, rs []Run) Summary {
 	for _, r := range rs {
 		s.Failed += r.Failed
 		s.Mismatched += r.Mismatched
+		s.Late += r.Late
+		s.Dropped += r.Dropped
 	}
 	return s
 }

@@ -22,11 +22,11 @@ type Folder struct {
 // any measurement: its error is how an unwritable --out is found early.
 func Prepare(parent string) (*Folder, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create results folder: %w", err)
+		return nil, fmt.Errorf("results: cannot create the results folder: %w", err)
 	}
 	staging, err := os.MkdirTemp(parent, ".netio-run-*")
 	if err != nil {
-		return nil, fmt.Errorf("cannot write in results folder %s: %w", parent, err)
+		return nil, fmt.Errorf("results: cannot write in %s: %w", parent, errors.Unwrap(err))
 	}
 	return &Folder{parent: parent, staging: staging}, nil
 }
@@ -43,6 +43,11 @@ func (f *Folder) Commit(name string, file File) (string, error) {
 		f.Abort()
 		return "", err
 	}
+	// MkdirTemp made the folder private (0700); results are for sharing.
+	if err := os.Chmod(f.staging, 0o755); err != nil {
+		f.Abort()
+		return "", fmt.Errorf("results: %w", err)
+	}
 	for i := 1; ; i++ {
 		final := filepath.Join(f.parent, name)
 		if i > 1 {
@@ -54,7 +59,7 @@ func (f *Folder) Commit(name string, file File) (string, error) {
 		}
 		if err := os.Rename(f.staging, final); err != nil {
 			f.Abort()
-			return "", fmt.Errorf("cannot move results into place: %w", err)
+			return "", fmt.Errorf("results: cannot move results into place: %w", err)
 		}
 		return final, nil
 	}
@@ -70,9 +75,9 @@ func (f *Folder) write(name string, fill func(io.Writer) error) error {
 		return err
 	}
 	w := bufio.NewWriter(file)
-	err = errors.Join(fill(w), w.Flush(), file.Sync(), file.Close())
+	err = firstError(fill(w), w.Flush(), file.Sync(), file.Close())
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
+		return fmt.Errorf("results: writing %s: %w", name, err)
 	}
 	return nil
 }
@@ -90,16 +95,40 @@ func WriteJSON(w io.Writer, file File) error {
 func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("results: cannot write %s: %w", path, errors.Unwrap(err))
 	}
 	_, err = tmp.Write(data)
-	if err = errors.Join(err, tmp.Sync(), tmp.Close()); err == nil {
+	if err = firstError(err, tmp.Chmod(0o644), tmp.Sync(), tmp.Close()); err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return fmt.Errorf("results: writing %s: %w", path, err)
 	}
-	return err
+	return nil
+}
+
+// CheckWritable reports whether a file can be created at path, by
+// creating and removing a temporary file beside it: the check a command
+// makes before a long run whose results would go there.
+func CheckWritable(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", filepath.Dir(path), errors.Unwrap(err))
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
+// firstError returns the first non-nil error: the cause, where a join
+// would print every consequence on lines of their own.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WriteBenchText writes the runs in the Go benchmark format, one line per
@@ -123,11 +152,11 @@ func WriteBenchText(w io.Writer, file File) error {
 func BenchName(p Point) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "BenchmarkFetch/strategy=%s", p.Strategy)
-	if p.Mode == "open" {
+	if p.Mode == ModeOpen {
 		fmt.Fprintf(&b, "/mode=open/rate=%g/duration=%gs", p.Rate, p.DurationS)
 	}
 	fmt.Fprintf(&b, "/latency=%s", strings.TrimPrefix(p.LatencyModel, "fixed:"))
-	if p.Mode != "open" {
+	if p.Mode != ModeOpen {
 		fmt.Fprintf(&b, "/n=%d", p.N)
 	}
 	fmt.Fprintf(&b, "/c=%d", p.Concurrency)

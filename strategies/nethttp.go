@@ -108,10 +108,12 @@ func (c *httpClient) parseURL(raw string) (*url.URL, error) {
 		return nil, err
 	}
 	if u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("unsupported URL %q: want http://host/path", raw)
+		return nil, fmt.Errorf("strategies: unsupported URL %q: want http://host/path", raw)
 	}
-	if c.cached.Add(1) <= maxCachedURLs { // a crawl of distinct URLs must not grow the cache forever
-		c.urls.Store(raw, u)
+	if c.cached.Load() < maxCachedURLs { // a crawl of distinct URLs must not grow the cache forever
+		if _, loaded := c.urls.LoadOrStore(raw, u); !loaded {
+			c.cached.Add(1)
+		}
 	}
 	return u, nil
 }

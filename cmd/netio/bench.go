@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -14,8 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
@@ -71,7 +74,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dist, "dist", "fixed", "delay distribution: "+strings.Join(mockserver.Distributions, ", "))
 	fs.DurationVar(&f.jitter, "jitter", 0, "uniform half-width or normal standard deviation, with --dist")
 	fs.DurationVar(&f.p99, "p99", 0, "99th percentile of the delay, for --dist lognormal or pareto")
-	fs.StringVar(&f.mode, "mode", "closed", "workload: closed (N requests, C at once) or open (--rate arrivals per second for --duration)")
+	fs.StringVar(&f.mode, "mode", results.ModeClosed, "workload: closed (N requests, C at once) or open (--rate arrivals per second for --duration)")
 	fs.Var(&f.rate, "rate", "arrivals per second, open mode (`list`: a sweep)")
 	fs.DurationVar(&f.duration, "duration", 5*time.Second, "how long arrivals go on, open mode")
 	fs.IntVar(&f.count, "count", 3, "measured repetitions per point, after a cold pass")
@@ -135,13 +138,16 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 		{slices.ContainsFunc(f.concurrency, func(c int) bool { return c <= 0 }), "--concurrency must be at least 1"},
 		{f.count <= 0, "--count must be at least 1"},
 		{f.timeout <= 0, "--timeout must be positive"},
-		{f.mode != "closed" && f.mode != "open", fmt.Sprintf("--mode must be closed or open, got %q", f.mode)},
-		{given["rate"] && f.mode != "open", "--rate needs --mode open"},
-		{given["duration"] && f.mode != "open", "--duration needs --mode open"},
-		{f.mode == "open" && len(f.rate) == 0, "--mode open needs --rate"},
-		{slices.ContainsFunc(f.rate, func(r float64) bool { return r <= 0 }), "--rate must be positive"},
-		{f.mode == "open" && f.duration <= 0, "--duration must be positive"},
-		{given["n"] && f.mode == "open", "--n is for --mode closed: an open run makes rate × duration requests"},
+		{f.mode != results.ModeClosed && f.mode != results.ModeOpen, fmt.Sprintf("--mode must be closed or open, got %q", f.mode)},
+		{given["rate"] && f.mode != results.ModeOpen, "--rate needs --mode open"},
+		{given["duration"] && f.mode != results.ModeOpen, "--duration needs --mode open"},
+		{f.mode == results.ModeOpen && len(f.rate) == 0, "--mode open needs --rate"},
+		{slices.ContainsFunc(f.rate, func(r float64) bool { return !(r > 0) || math.IsInf(r, 0) }), "--rate must be a positive number"},
+		{f.mode == results.ModeOpen && slices.ContainsFunc(f.rate, func(r float64) bool { return harness.Open{Rate: r, Duration: f.duration}.Count() == 0 }),
+			"--rate × --duration makes no request: raise one of them"},
+		{hasDuplicate(f.n) || hasDuplicate(f.concurrency) || hasDuplicate(f.latency) || hasDuplicate(f.rate), "a list (--n, --concurrency, --latency, --rate) names a value twice"},
+		{f.mode == results.ModeOpen && f.duration <= 0, "--duration must be positive"},
+		{given["n"] && f.mode == results.ModeOpen, "--n is for --mode closed: an open run makes rate × duration requests"},
 		{f.target != "" && (len(f.urls) > 0 || f.urlsFile != ""), "--target and --url/--urls exclude each other"},
 		{(len(f.urls) > 0 || f.urlsFile != "") && (given["latency"] || given["dist"]), "--latency and --dist need the mock server: not with --url"},
 	}
@@ -164,7 +170,48 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 			return nil, usageErrorf("netio bench: --target: %v", err)
 		}
 	}
+	if f.jsonFile != "" && f.jsonFile != "-" {
+		if err := results.CheckWritable(f.jsonFile); err != nil {
+			return nil, usageErrorf("netio bench: --json %s: %v", f.jsonFile, strings.TrimPrefix(err.Error(), "results: "))
+		}
+	}
+	if dup := firstDuplicate(infos); dup != "" {
+		return nil, usageErrorf("netio bench: --strategy names %s twice", dup)
+	}
 	return infos, nil
+}
+
+// silence is how long a child may report no finished request before it
+// is taken for hung: a request's timeout, the longest gap between two
+// arrivals in open mode, and room for a slow start.
+func (f *benchFlags) silence() time.Duration {
+	s := f.timeout + 30*time.Second
+	if f.mode == results.ModeOpen && len(f.rate) > 0 {
+		s += time.Duration(float64(time.Second) / slices.Min(f.rate))
+	}
+	return s
+}
+
+func hasDuplicate[T comparable](list []T) bool {
+	seen := map[T]bool{}
+	for _, v := range list {
+		if seen[v] {
+			return true
+		}
+		seen[v] = true
+	}
+	return false
+}
+
+func firstDuplicate(infos []strategies.Info) string {
+	seen := map[string]bool{}
+	for _, info := range infos {
+		if seen[info.Name] {
+			return info.Name
+		}
+		seen[info.Name] = true
+	}
+	return ""
 }
 
 // strategies resolves --strategy.
@@ -395,12 +442,29 @@ func runBenchChild(ctx context.Context, stdout, _ io.Writer, _ []string) error {
 	return bench.RunChild(ctx, os.Stdin, stdout)
 }
 
-// startServer starts the mock server in a process of its own.
-func startServer(seed int64) (*serverproc.Proc, error) {
+// startServer starts the mock server in a process of its own. The server
+// stops when its standard input closes: when stop closes it, or when this
+// process dies in any way at all, so that no server outlives its bench.
+// Its own process group keeps a Ctrl-C at the terminal from reaching it
+// before the children that use it have stopped.
+func startServer(seed int64) (base string, stop func(), err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--seed", strconv.FormatInt(seed, 10))
-	return serverproc.Start(cmd)
+	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--seed", strconv.FormatInt(seed, 10), "--stop-on-stdin-eof")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	lifeline, err := cmd.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	proc, err := serverproc.Start(cmd)
+	if err != nil {
+		lifeline.Close()
+		return "", nil, err
+	}
+	return proc.URL, func() {
+		proc.Close()
+		lifeline.Close()
+	}, nil
 }

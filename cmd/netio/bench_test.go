@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
 )
@@ -44,6 +47,11 @@ func TestBenchBadInput(t *testing.T) {
 		{"missing urls file", []string{"--urls", filepath.Join(t.TempDir(), "none")}, "no such file"},
 		{"unwritable out", []string{"--out", filepath.Join(file, "runs")}, "--out"},
 		{"argument", []string{"epoll"}, "takes no arguments"},
+		{"NaN rate", []string{"--mode", "open", "--rate", "NaN"}, "--rate must be a positive number"},
+		{"no arrivals", []string{"--mode", "open", "--rate", "0.1", "--duration", "1s"}, "makes no request"},
+		{"repeated strategy", []string{"--strategy", "pool,pool"}, "names pool twice"},
+		{"repeated value", []string{"--concurrency", "10,10"}, "names a value twice"},
+		{"unwritable json", []string{"--json", filepath.Join(file, "x.json")}, "--json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,5 +248,27 @@ func TestBenchAnyServer(t *testing.T) {
 					r.OK, r.Failed, r.Verified, r.LatencyModel, r.IdealS, tt.ok, tt.failed, tt.verified, tt.model, tt.wantIdeal)
 			}
 		})
+	}
+}
+
+// TestServeStopsWhenStdinCloses is the bench's lifeline to its mock server:
+// the server exits when the pipe on its stdin closes, as it does when the
+// bench that started it dies, however it dies.
+func TestServeStopsWhenStdinCloses(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--stop-on-stdin-eof")
+	lifeline, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := serverproc.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Close()
+	lifeline.Close()
+	select {
+	case <-proc.Exited():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server still runs 5 s after its stdin closed")
 	}
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/netio-lab/netio/internal/bench"
@@ -38,15 +38,17 @@ func (b *benchRun) run(ctx context.Context, pages []string) error {
 		Env:     results.ReadEnv(),
 		Command: os.Args,
 		Settings: results.Settings{
-			Target: cmpOr(b.flags.target, "embedded"), Seed: b.flags.seed,
+			Target: cmp.Or(b.flags.target, "embedded"), Seed: b.flags.seed,
 			Count: b.flags.count, Timeout: b.flags.timeout.String(),
 		},
+		Runs:     []results.Run{},
+		Failures: []results.Failure{},
 	}
 	if len(pages) > 0 {
 		file.Settings.Target = "urls"
 	}
 	bar := newProgressBar(b.stderr, b.flags.quiet, len(specs))
-	runner := bench.Runner{Command: childCommand, Silence: b.flags.timeout + 30*time.Second, OnProgress: bar.update}
+	runner := bench.Runner{Command: childCommand, Silence: b.flags.silence(), OnProgress: bar.update}
 	for i, spec := range specs {
 		bar.start(i, spec.Label())
 		runs, failure, err := runner.Run(ctx, spec)
@@ -63,7 +65,7 @@ func (b *benchRun) run(ctx context.Context, pages []string) error {
 		}
 	}
 	bar.finish()
-	return b.report(file)
+	return b.report(file, len(specs))
 }
 
 // testHookPointDone, when set by a test, is called after each point.
@@ -78,11 +80,11 @@ func (b *benchRun) server() (base string, stop func(), err error) {
 	case len(b.flags.urls) > 0 || b.flags.urlsFile != "":
 		return "", func() {}, nil
 	}
-	proc, err := startServer(b.flags.seed)
+	base, stop, err = startServer(b.flags.seed)
 	if err != nil {
 		return "", nil, fmt.Errorf("netio bench: starting the mock server: %w", err)
 	}
-	return proc.URL, func() { proc.Close() }, nil
+	return base, stop, nil
 }
 
 // plan lists the points to measure: every strategy at every combination of
@@ -121,7 +123,7 @@ type workload struct {
 // workloads is the sweep over N (closed) or rate (open).
 func (f *benchFlags) workloads() []workload {
 	var ws []workload
-	if f.mode == "open" {
+	if f.mode == results.ModeOpen {
 		for _, r := range f.rate {
 			ws = append(ws, workload{rate: r})
 		}
@@ -144,29 +146,30 @@ func stationPages(base, query string) []string {
 
 // report writes the results folder and prints the table. An interrupted
 // bench still writes what it completed, then reports the interrupt.
-func (b *benchRun) report(file results.File) error {
+func (b *benchRun) report(file results.File, points int) error {
 	file.Summary = results.Summarize(file.Runs)
 	if len(file.Runs) == 0 && len(file.Failures) == 0 {
 		b.folder.Abort()
 		return context.Canceled
 	}
-	dir, err := b.folder.Commit(folderName(file), file)
+	dir, err := b.folder.Commit(b.folderName(file.Env.Date), file)
 	if err != nil {
 		return fmt.Errorf("netio bench: %w", err)
 	}
+	if b.flags.jsonFile != "-" {
+		results.WriteTable(b.stdout, file)
+		printNotes(b.stdout, b.infos)
+		fmt.Fprintf(b.stdout, "\nResults in %s (run.json, bench.txt)\n", dir)
+	}
 	if err := b.writeJSON(file); err != nil {
 		return err
-	}
-	if b.flags.jsonFile != "-" {
-		printTable(b.stdout, file, b.infos)
-		fmt.Fprintf(b.stdout, "\nResults in %s (run.json, bench.txt)\n", dir)
 	}
 	switch {
 	case file.Interrupted:
 		fmt.Fprintf(b.stderr, "netio bench: kept %d completed runs in %s\n", len(file.Runs), dir)
 		return context.Canceled
 	case len(file.Failures) > 0:
-		return fmt.Errorf("netio bench: %d of %d points failed (see the table and run.json)", len(file.Failures), len(file.Summary)+len(file.Failures))
+		return fmt.Errorf("netio bench: %d of %d points failed (see the table and run.json)", len(file.Failures), points)
 	}
 	return nil
 }
@@ -189,139 +192,27 @@ func (b *benchRun) writeJSON(file results.File) error {
 	return nil
 }
 
-// folderName is the results folder's name: when, and what.
-func folderName(file results.File) string {
-	t, err := time.Parse(time.RFC3339, file.Env.Date)
+// folderName is the results folder's name: when (the env's RFC 3339
+// date), and what: the strategy when there is one, else "bench".
+func (b *benchRun) folderName(date string) string {
+	t, err := time.Parse(time.RFC3339, date)
 	if err != nil {
 		t = time.Now().UTC()
 	}
-	var names []string
-	for _, s := range file.Summary {
-		if len(names) == 0 || names[len(names)-1] != s.Strategy {
-			names = append(names, s.Strategy)
-		}
-	}
 	what := "bench"
-	if len(names) == 1 {
-		what = names[0]
+	if len(b.infos) == 1 {
+		what = b.infos[0].Name
 	}
 	return t.Format("2006-01-02T150405Z") + "-" + what
 }
 
-// printTable prints one line per point: medians over the repetitions.
-func printTable(w io.Writer, file results.File, infos []strategies.Info) {
-	sweep := sweptColumns(file.Summary)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	head := []string{"STRATEGY"}
-	head = append(head, sweep...)
-	head = append(head, "REQ/S", "±", "EFF", "COLD", "P50 ms", "P99 ms", "GOROUTINES", "THREADS", "CTXSW/REQ", "CPU µs/REQ", "B/REQ", "ERRORS", "")
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, s := range file.Summary {
-		row := []string{s.Strategy}
-		row = append(row, pointValues(s.Point, sweep)...)
-		row = append(row,
-			fmt.Sprintf("%.0f", s.ThroughputRPS.Median), spreadPct(s.ThroughputRPS),
-			optional(s.Efficiency), optional(s.EfficiencyCold),
-			fmt.Sprintf("%.1f", s.P50MS.Median), fmt.Sprintf("%.1f", s.P99MS.Median),
-			fmt.Sprintf("%.0f", s.GoroutinesPeak.Median), fmt.Sprintf("%.0f", s.ThreadsPeak.Median),
-			fmt.Sprintf("%.2f", s.CtxSwPerReq.Median), fmt.Sprintf("%.1f", s.CPUMicrosPerReq.Median),
-			fmt.Sprintf("%.0f", s.AllocBytesPerReq.Median), errorsCell(s), "")
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	tw.Flush()
-	for _, f := range file.Failures {
-		fmt.Fprintf(w, "FAILED %s: %s\n", f.Strategy, f.Error)
-		if f.Stderr != "" {
-			fmt.Fprintf(w, "  stderr: %s\n", lastLine(f.Stderr))
-		}
-	}
-	printNotes(w, file, infos)
-}
-
-// printNotes says which strategies ignore --concurrency, and what the
-// columns are, in one line each.
-func printNotes(w io.Writer, file results.File, infos []strategies.Info) {
-	fmt.Fprintf(w, "\nMedians of %d measured passes per line after a cold one; ± is half the range of req/s. EFF = ideal ⌈N/C⌉·latency / wall (COLD: first pass, connections opened in it).\n", file.Settings.Count)
+// printNotes says which strategies ignore --concurrency.
+func printNotes(w io.Writer, infos []strategies.Info) {
 	for _, info := range infos {
 		if strings.HasPrefix(info.Knob, "ignored") {
 			fmt.Fprintf(w, "%s: --concurrency %s.\n", info.Name, info.Knob)
 		}
 	}
-}
-
-// sweptColumns names the settings that differ between points.
-func sweptColumns(sums []results.Summary) []string {
-	var cols []string
-	differs := func(f func(results.Point) string) bool {
-		for _, s := range sums {
-			if f(s.Point) != f(sums[0].Point) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range pointColumns {
-		if differs(c.value) {
-			cols = append(cols, c.name)
-		}
-	}
-	return cols
-}
-
-var pointColumns = []struct {
-	name  string
-	value func(results.Point) string
-}{
-	{"C", func(p results.Point) string { return fmt.Sprint(p.Concurrency) }},
-	{"N", func(p results.Point) string { return fmt.Sprint(p.N) }},
-	{"RATE", func(p results.Point) string { return fmt.Sprint(p.Rate) }},
-	{"LATENCY", func(p results.Point) string { return p.LatencyModel }},
-}
-
-func pointValues(p results.Point, cols []string) []string {
-	var vals []string
-	for _, c := range pointColumns {
-		for _, name := range cols {
-			if name == c.name {
-				vals = append(vals, c.value(p))
-			}
-		}
-	}
-	return vals
-}
-
-func spreadPct(s results.Spread) string {
-	if s.Median == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.0f%%", 50*(s.Max-s.Min)/s.Median)
-}
-
-func optional(s *results.Spread) string {
-	if s == nil {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f", s.Median)
-}
-
-func errorsCell(s results.Summary) string {
-	cell := fmt.Sprint(s.Failed)
-	if s.Mismatched > 0 {
-		cell += fmt.Sprintf(" (%d wrong)", s.Mismatched)
-	}
-	return cell
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // progressBar draws one line on a terminal: which point, how far.

@@ -118,9 +118,16 @@ func exitCode(stderr io.Writer, err error) int {
 		fmt.Fprintln(stderr, "netio: interrupted")
 		return 130
 	case errors.As(err, &usage):
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, oneLine(err.Error()))
 		return 2
 	}
-	fmt.Fprintln(stderr, err)
+	fmt.Fprintln(stderr, oneLine(err.Error()))
 	return 1
+}
+
+// oneLine folds a message that spans lines (a child's stderr quoted in it,
+// errors joined by errors.Join) into one, so that an error is always one
+// line for the person and for a script that reads it.
+func oneLine(msg string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(msg), "\n", " | ")), " ")
 }

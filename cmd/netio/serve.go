@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ type serveFlags struct {
 	queue       int
 	faults      faultFlags
 	adminRemote bool
+	stopOnEOF   bool
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -73,6 +75,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.cfg.HeaderTimeout, "header-timeout", mockserver.DefaultHeaderTimeout, "time a client has to send a request's headers")
 	fs.StringVar(&f.cfg.AdminAddr, "admin-addr", "", "serve the admin API (GET/PUT /config, GET /stats) on this `host:port`")
 	fs.BoolVar(&f.adminRemote, "admin-allow-remote", false, "allow --admin-addr on a non-loopback interface")
+	fs.BoolVar(&f.stopOnEOF, "stop-on-stdin-eof", false, "also stop when standard input closes: for a parent process (netio bench) that must not leave the server behind")
 }
 
 // faultFlags collects repeated --fault KIND=PROB.
@@ -112,6 +115,9 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		return usageErrorf("netio serve: %s", strings.TrimPrefix(err.Error(), "mockserver: "))
 	}
 
+	if f.stopOnEOF {
+		ctx = stopOnEOF(ctx, os.Stdin)
+	}
 	srv, err := mockserver.Start(cfg)
 	if err != nil {
 		return fmt.Errorf("netio serve: %w", err)
@@ -128,6 +134,18 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "netio serve: shutting down")
 	return srv.Close()
+}
+
+// stopOnEOF returns a context that also ends when r reaches its end (or
+// fails): the parent holding the other end of the pipe closed it, or died.
+// The reading goroutine ends with r; the process exits right after.
+func stopOnEOF(ctx context.Context, r io.Reader) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		io.Copy(io.Discard, r)
+		cancel()
+	}()
+	return ctx
 }
 
 // config builds the server's configuration: the profile, if any, then the

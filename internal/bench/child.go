@@ -27,7 +27,7 @@ func RunChild(ctx context.Context, in io.Reader, out io.Writer) error {
 	var spec Spec
 	w := &messageWriter{enc: json.NewEncoder(out)}
 	if err := json.NewDecoder(in).Decode(&spec); err != nil {
-		err = fmt.Errorf("bench child: reading the spec: %w", err)
+		err = fmt.Errorf("bench: reading the spec: %w", err)
 		w.send(Message{Error: err.Error()})
 		return err
 	}
@@ -48,7 +48,10 @@ type messageWriter struct {
 func (w *messageWriter) send(m Message) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.enc.Encode(m) // a broken pipe means the parent is gone: nothing to tell
+	// A broken pipe means the parent is gone. The error is not needed: a
+	// write to a broken stdout kills the process with SIGPIPE, which is how
+	// a child outlives no parent for longer than a progress tick.
+	w.enc.Encode(m)
 }
 
 // measure makes the cold pass, then spec.Count measured ones, reporting a
@@ -69,7 +72,7 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	stop := reportProgress(w, &counted.done, int64(spec.Requests()*(spec.Count+1)))
 	defer stop()
 
-	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, spec.N), pages: pageJobs(spec.Pages)}
+	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, spec.Requests()), pages: pageJobs(spec.Pages)}
 	if spec.Truth {
 		m.expect = func(j strategies.Job) (float64, bool) { return mockserver.ExpectedTemperature(spec.Seed, j.URL) }
 	}
@@ -119,7 +122,7 @@ type measurer struct {
 // pass runs one pass of the workload: N requests closed, or Rate×Duration
 // arrivals open.
 func (m measurer) pass(ctx context.Context) (harness.Report, error) {
-	if m.spec.Mode == "open" {
+	if m.spec.Mode == results.ModeOpen {
 		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout}
 		return harness.RunOpen(ctx, m.f, open, m.pages, m.expect)
 	}

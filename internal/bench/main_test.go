@@ -74,6 +74,14 @@ var fakeChildren = map[string]func(bench.Spec, *json.Encoder) int{
 		out.Encode(bench.Message{Progress: &bench.Progress{Done: 5, Total: 10}})
 		return sleepForever()
 	},
+	// heartbeat is stuck but keeps saying so: progress that never moves
+	// is not work, and must not keep the parent waiting.
+	"heartbeat": func(_ bench.Spec, out *json.Encoder) int {
+		for {
+			out.Encode(bench.Message{Progress: &bench.Progress{Done: 3, Total: 10}})
+			time.Sleep(50 * time.Millisecond)
+		}
+	},
 	// stubborn hangs and ignores SIGTERM: only the parent's kill ends it.
 	"stubborn": func(_ bench.Spec, out *json.Encoder) int {
 		signal.Ignore(syscall.SIGTERM)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -21,8 +22,10 @@ type Runner struct {
 	// Command makes the child's command: `netio bench-child`, usually
 	// os.Executable() with that argument.
 	Command func(ctx context.Context) *exec.Cmd
-	// Silence is how long a child may go without a message before it is
-	// taken for hung and killed. Zero means a minute.
+	// Silence is how long a child may go without news (a request finished,
+	// a run, an error) before it is taken for hung and stopped. Progress
+	// messages that count nothing new do not count as news: they show the
+	// child alive, not working. Zero means a minute.
 	Silence time.Duration
 	// OnProgress, if not nil, hears each progress message.
 	OnProgress func(Progress)
@@ -31,12 +34,22 @@ type Runner struct {
 // stderrTail is how much of a failed child's stderr a Failure keeps.
 const stderrTail = 2048
 
-// Run measures spec in a fresh child and returns the runs it completed. A
-// child that fails (exits non-zero, says error, goes silent, or breaks the
-// protocol) yields a Failure next to the runs it finished before. When ctx
-// ends the child is stopped and Run returns ctx's error with the completed
-// runs.
+// Run measures spec in a fresh child and returns the runs it completed. It
+// blocks until the child has exited. A child that fails (exits non-zero,
+// says error, goes silent, or breaks the protocol) yields a Failure next
+// to the runs it finished before. When ctx ends the child is stopped and
+// Run returns ctx's error with the completed runs.
+//
+// The child gets a process group of its own, so that a Ctrl-C at the
+// terminal reaches only the parent, which stops the child itself: first
+// politely (SIGTERM), then, two seconds later, for good.
 func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Failure, error) {
+	if r.Command == nil {
+		return nil, nil, errors.New("bench: Runner.Command is nil")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	fail := func(format string, args ...any) *results.Failure {
 		return &results.Failure{Point: spec.Point(), Error: fmt.Sprintf(format, args...)}
 	}
@@ -48,6 +61,7 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	defer kill()
 	cmd := r.Command(childCtx)
 	cmd.Stdin = bytes.NewReader(input)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -59,10 +73,14 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	}
 	c := collector{onProgress: r.OnProgress}
 	ticks, exited := c.read(stdout, cmd.Wait)
+	var killLater *time.Timer
 	why, waitErr := r.watch(ctx, ticks, exited, func() {
 		cmd.Process.Signal(syscall.SIGTERM) // lets the child close its connections
-		time.AfterFunc(2*time.Second, kill)
+		killLater = time.AfterFunc(2*time.Second, kill)
 	})
+	if killLater != nil {
+		killLater.Stop()
+	}
 	switch {
 	case ctx.Err() != nil:
 		return c.runs, nil, ctx.Err()
@@ -116,11 +134,13 @@ func withStderr(f *results.Failure, stderr *tailBuffer) *results.Failure {
 	return f
 }
 
-// collector decodes the child's messages.
+// collector decodes the child's messages. Its fields are written by the
+// reading goroutine and read only after it has sent the exit.
 type collector struct {
 	onProgress func(Progress)
-	runs       []results.Run // written by the reading goroutine; read after its channel closes
+	runs       []results.Run
 	err        string
+	lastDone   int64 // the highest progress count so far
 }
 
 // read decodes stdout line by line on a goroutine and ticks the returned
@@ -134,8 +154,9 @@ func (c *collector) read(stdout io.Reader, wait func() error) (ticks <-chan stru
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), 64<<20) // a run with its timeline is one long line
 		for sc.Scan() {
-			c.handle(sc.Bytes())
-			tick <- struct{}{}
+			if c.handle(sc.Bytes()) {
+				tick <- struct{}{}
+			}
 		}
 		if err := sc.Err(); err != nil && c.err == "" {
 			c.err = "reading the child: " + err.Error()
@@ -146,22 +167,31 @@ func (c *collector) read(stdout io.Reader, wait func() error) (ticks <-chan stru
 	return tick, exit
 }
 
-func (c *collector) handle(line []byte) {
+// handle decodes one line and reports whether it was news: a run, an
+// error, or progress that counts more requests than before.
+func (c *collector) handle(line []byte) (news bool) {
 	var m Message
 	if err := json.Unmarshal(line, &m); err != nil {
 		if c.err == "" {
 			c.err = fmt.Sprintf("child broke the protocol: %q", truncate(string(line), 200))
 		}
-		return
+		return true
 	}
 	switch {
 	case m.Error != "":
 		c.err = m.Error
 	case m.Run != nil:
 		c.runs = append(c.runs, *m.Run)
-	case m.Progress != nil && c.onProgress != nil:
-		c.onProgress(*m.Progress)
+	case m.Progress != nil:
+		if c.onProgress != nil {
+			c.onProgress(*m.Progress)
+		}
+		if m.Progress.Done <= c.lastDone {
+			return false
+		}
+		c.lastDone = m.Progress.Done
 	}
+	return true
 }
 
 // tailBuffer keeps the last stderrTail bytes written to it.

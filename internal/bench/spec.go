@@ -26,7 +26,7 @@ import (
 // Spec is one point to measure: one strategy at one setting.
 type Spec struct {
 	Strategy    string        `json:"strategy"`
-	Mode        string        `json:"mode"` // "closed" or "open"
+	Mode        string        `json:"mode"` // results.ModeClosed or results.ModeOpen
 	N           int           `json:"n"`    // closed: requests per pass
 	Concurrency int           `json:"concurrency"`
 	Rate        float64       `json:"rate"`     // open: arrivals per second
@@ -55,7 +55,7 @@ type Spec struct {
 // Point is the spec's point, as its results record it.
 func (s Spec) Point() results.Point {
 	p := results.Point{Strategy: s.Strategy, Mode: s.Mode, Concurrency: s.Concurrency, LatencyModel: s.LatencyModel}
-	if s.Mode == "open" {
+	if s.Mode == results.ModeOpen {
 		p.Rate, p.DurationS = s.Rate, s.Duration.Seconds()
 	} else {
 		p.N = s.N
@@ -65,7 +65,7 @@ func (s Spec) Point() results.Point {
 
 // Label names the point in a line of progress: "epoll c=100 n=1000".
 func (s Spec) Label() string {
-	if s.Mode == "open" {
+	if s.Mode == results.ModeOpen {
 		return fmt.Sprintf("%s c=%d rate=%g/s", s.Strategy, s.Concurrency, s.Rate)
 	}
 	return fmt.Sprintf("%s c=%d n=%d %s", s.Strategy, s.Concurrency, s.N, s.LatencyModel)
@@ -73,7 +73,7 @@ func (s Spec) Label() string {
 
 // Requests is the number of requests one pass makes.
 func (s Spec) Requests() int {
-	if s.Mode == "open" {
+	if s.Mode == results.ModeOpen {
 		return harness.Open{Rate: s.Rate, Duration: s.Duration}.Count()
 	}
 	return s.N
@@ -83,7 +83,7 @@ func (s Spec) Requests() int {
 // fixed latency; ok is false when no ideal applies (open mode, a latency
 // that varies or is unknown).
 func (s Spec) Ideal(inFlight int) (ideal time.Duration, ok bool) {
-	if s.Mode == "open" || s.FixedLatency < 0 || inFlight < 1 {
+	if s.Mode == results.ModeOpen || s.FixedLatency < 0 || inFlight < 1 {
 		return 0, false
 	}
 	rounds := (s.N + inFlight - 1) / inFlight

@@ -1,0 +1,148 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable prints a results file for a person: a line with the settings
+// every point shares, then one row per point (medians over the
+// repetitions), the settings that differ between points as leading
+// columns, and the failed points below.
+func WriteTable(w io.Writer, file File) error {
+	varying := varyingSettings(file.Summary)
+	if len(file.Summary) > 0 {
+		fmt.Fprintf(w, "%s; medians of %d measured passes after a cold one\n\n", sharedSettings(file.Summary[0].Point, varying), file.Settings.Count)
+	}
+	open := len(file.Summary) > 0 && file.Summary[0].Mode == ModeOpen
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	head := append([]string{"STRATEGY"}, names(varying)...)
+	head = append(head, "REQ/S", "±", "EFF", "COLD", "P50 ms", "P99 ms", "GOROUTINES", "THREADS", "CTXSW/REQ", "CPU µs/REQ", "B/REQ", "ERRORS")
+	if open {
+		head = append(head, "LATE", "DROPPED")
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, s := range file.Summary {
+		row := append([]string{s.Strategy}, values(s.Point, varying)...)
+		row = append(row,
+			fmt.Sprintf("%.0f", s.ThroughputRPS.Median), spreadPercent(s.ThroughputRPS),
+			optional(s.Efficiency), optional(s.EfficiencyCold),
+			fmt.Sprintf("%.1f", s.P50MS.Median), fmt.Sprintf("%.1f", s.P99MS.Median),
+			fmt.Sprintf("%.0f", s.GoroutinesPeak.Median), fmt.Sprintf("%.0f", s.ThreadsPeak.Median),
+			fmt.Sprintf("%.2f", s.CtxSwPerReq.Median), fmt.Sprintf("%.1f", s.CPUMicrosPerReq.Median),
+			fmt.Sprintf("%.0f", s.AllocBytesPerReq.Median), errorsCell(s))
+		if open {
+			row = append(row, fmt.Sprint(s.Late), fmt.Sprint(s.Dropped))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, f := range file.Failures {
+		fmt.Fprintf(w, "FAILED %s: %s\n", strings.TrimPrefix(BenchName(f.Point), "BenchmarkFetch/"), f.Error)
+		if f.Stderr != "" {
+			fmt.Fprintf(w, "  last words on stderr: %s\n", lastLine(f.Stderr))
+		}
+	}
+	_, err := fmt.Fprintln(w, "\nREQ/S ± is half the range over the passes; EFF = ideal ⌈N/C⌉·latency / wall time, COLD the same for the first pass (connections opened in it); ERRORS are failed requests, summed over the passes.")
+	return err
+}
+
+// setting is one setting a point can differ in.
+type setting struct {
+	name  string
+	value func(Point) string
+}
+
+var settings = []setting{
+	{"MODE", func(p Point) string { return p.Mode }},
+	{"C", func(p Point) string { return fmt.Sprint(p.Concurrency) }},
+	{"N", func(p Point) string { return fmt.Sprint(p.N) }},
+	{"RATE", func(p Point) string { return fmt.Sprintf("%g/s", p.Rate) }},
+	{"DURATION", func(p Point) string { return fmt.Sprintf("%gs", p.DurationS) }},
+	{"LATENCY", func(p Point) string { return p.LatencyModel }},
+}
+
+// varyingSettings are the settings that differ between points.
+func varyingSettings(sums []Summary) []setting {
+	var out []setting
+	for _, st := range settings {
+		for _, s := range sums {
+			if st.value(s.Point) != st.value(sums[0].Point) {
+				out = append(out, st)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// sharedSettings describes the settings no point differs in.
+func sharedSettings(p Point, varying []setting) string {
+	var parts []string
+	for _, st := range settings {
+		swept := slices.ContainsFunc(varying, func(v setting) bool { return v.name == st.name })
+		if !swept && relevant(st.name, p.Mode) {
+			parts = append(parts, strings.ToLower(st.name)+" "+st.value(p))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// relevant reports whether a setting means anything in a mode.
+func relevant(name, mode string) bool {
+	switch name {
+	case "N":
+		return mode != ModeOpen
+	case "RATE", "DURATION":
+		return mode == ModeOpen
+	}
+	return true
+}
+
+func names(sts []setting) []string {
+	out := make([]string, len(sts))
+	for i, st := range sts {
+		out[i] = st.name
+	}
+	return out
+}
+
+func values(p Point, sts []setting) []string {
+	out := make([]string, len(sts))
+	for i, st := range sts {
+		out[i] = st.value(p)
+	}
+	return out
+}
+
+func spreadPercent(s Spread) string {
+	if s.Median == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 50*(s.Max-s.Min)/s.Median)
+}
+
+func optional(s *Spread) string {
+	if s == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", s.Median)
+}
+
+func errorsCell(s Summary) string {
+	cell := fmt.Sprint(s.Failed)
+	if s.Mismatched > 0 {
+		cell += fmt.Sprintf(" (%d wrong)", s.Mismatched)
+	}
+	return cell
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

@@ -1,0 +1,57 @@
+package results_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/netio-lab/netio/results"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("table differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	closed := results.File{Settings: results.Settings{Count: 2}}
+	for _, c := range []int{10, 100} {
+		for rep := 1; rep <= 2; rep++ {
+			closed.Runs = append(closed.Runs, run("pool", c, rep, float64(1000*c+100*rep)), run("epoll", c, rep, float64(1500*c)))
+		}
+	}
+	closed.Runs[1].Mismatched = 2
+	closed.Failures = []results.Failure{{Point: closed.Runs[0].Point(), Error: "child hung: no word from it for 40s", Stderr: "first\nlast words\n"}}
+	closed.Summary = results.Summarize(closed.Runs)
+
+	open := results.File{Settings: results.Settings{Count: 1}}
+	r := run("gnet", 64, 1, 2000)
+	r.Mode, r.Rate, r.DurationS, r.N, r.Efficiency, r.Late, r.Dropped = "open", 2000, 5, 10000, nil, 12, 3
+	open.Runs = []results.Run{r}
+	open.Summary = results.Summarize(open.Runs)
+
+	for name, file := range map[string]results.File{"table-closed.golden": closed, "table-open.golden": open} {
+		var buf bytes.Buffer
+		if err := results.WriteTable(&buf, file); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, buf.Bytes())
+	}
+}
