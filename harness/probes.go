@@ -8,9 +8,13 @@ import (
 )
 
 // SampleInterval is how often Probes sample the process's goroutine and
-// thread counts: often enough to see a batch of a few milliseconds, rarely
-// enough to cost nothing measurable (BenchmarkProbes).
-const SampleInterval = 10 * time.Millisecond
+// thread counts. Each sample wakes the process: at 10 ms the sampler
+// tripled the context switches (28.6 against 9.9 per request) and doubled
+// the CPU (677 against 316 µs per request) of a sequential client waiting
+// 20 ms per page. So it samples rarely: the exact goroutine figure is the
+// Gauge's, and threads are read once more at the end (Go seldom gives them
+// back, so the last count is close to the peak).
+const SampleInterval = 100 * time.Millisecond
 
 // Peaks are the highest counts seen while probes ran.
 type Peaks struct {
