@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -176,43 +177,64 @@ func (p *Parser) deliver(b []byte) error {
 
 // feedHead collects head bytes until the blank line that ends it. It takes
 // all of data, then gives back what lies past the head.
+//
+// A head usually arrives whole, in one read with the start of the body:
+// then it is parsed where it lies, without copying the read.
 func (p *Parser) feedHead(data []byte) (int, error) {
+	if len(p.head) == 0 {
+		if end, markLen := headEnd(data); end >= 0 {
+			return p.endHead(data, end+markLen)
+		}
+	}
 	from := max(0, len(p.head)-3) // the end marker may straddle two reads
 	p.head = append(p.head, data...)
 	end, markLen := headEnd(p.head[from:])
-	limit := p.MaxHeaderBytes
-	if limit <= 0 {
-		limit = DefaultMaxHeaderBytes
-	}
 	if end < 0 {
-		if len(p.head) > limit {
-			return len(data), malformed("header", "longer than %d bytes", limit)
+		if len(p.head) > p.maxHeaderBytes() {
+			return len(data), malformed("header", "longer than %d bytes", p.maxHeaderBytes())
 		}
 		return len(data), nil
 	}
-	headLen := from + end + markLen
-	if headLen > limit {
-		return len(data), malformed("header", "longer than %d bytes", limit)
-	}
-	unused := len(p.head) - headLen
-	interim, err := p.parseHead(p.head[:headLen])
-	if err != nil {
-		return len(data) - unused, err
-	}
+	kept := len(p.head) - len(data) // head bytes from earlier reads
+	used, err := p.endHead(p.head, from+end+markLen)
 	p.head = p.head[:0]
+	return used - kept, err
+}
+
+// endHead parses the head, the first headLen bytes of buf, and returns
+// headLen.
+func (p *Parser) endHead(buf []byte, headLen int) (int, error) {
+	if headLen > p.maxHeaderBytes() {
+		return headLen, malformed("header", "longer than %d bytes", p.maxHeaderBytes())
+	}
+	interim, err := p.parseHead(buf[:headLen])
+	if err != nil {
+		return headLen, err
+	}
 	if interim { // a 1xx: the real response follows
 		p.st = inHeader
 	}
-	return len(data) - unused, nil
+	return headLen, nil
+}
+
+func (p *Parser) maxHeaderBytes() int {
+	if p.MaxHeaderBytes <= 0 {
+		return DefaultMaxHeaderBytes
+	}
+	return p.MaxHeaderBytes
 }
 
 // headEnd finds the blank line ending a head: "\r\n\r\n", or "\n\n" from a
-// lax server. It returns its index and length, or -1.
+// lax server. It returns its index and length, or -1. It jumps from one
+// newline to the next (bytes.IndexByte is vectorised): heads are a few
+// hundred bytes, and most of them is not newlines.
 func headEnd(b []byte) (int, int) {
 	for i := 0; i < len(b); i++ {
-		if b[i] != '\n' {
-			continue
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1, 0
 		}
+		i += j
 		if i+1 < len(b) && b[i+1] == '\n' {
 			return i, 2
 		}
@@ -226,7 +248,8 @@ func headEnd(b []byte) (int, int) {
 // parseHead reads the status line and headers and chooses how the body is
 // framed. It reports whether this was an interim (1xx) response.
 func (p *Parser) parseHead(head []byte) (interim bool, err error) {
-	lines := splitLines(head)
+	var onStack [24][]byte // enough for most heads: no allocation per response
+	lines := splitLines(onStack[:0], head)
 	status, http11, err := parseStatusLine(lines[0])
 	if err != nil {
 		return false, err
@@ -264,10 +287,9 @@ func (p *Parser) parseHead(head []byte) (interim bool, err error) {
 	return false, nil
 }
 
-// splitLines cuts a head into lines without their endings, dropping the
-// final blank line.
-func splitLines(head []byte) [][]byte {
-	var lines [][]byte
+// splitLines appends a head's lines, without their endings, to lines,
+// dropping the final blank line.
+func splitLines(lines [][]byte, head []byte) [][]byte {
 	for len(head) > 0 {
 		line, rest, _ := bytes.Cut(head, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -325,14 +347,14 @@ func parseHeaders(lines [][]byte) (headers, error) {
 			i++
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
+		if !ok || len(name) == 0 || bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
 			return h, malformed("header", "%q", line)
 		}
 		value = bytes.TrimSpace(value)
 		switch {
 		case equalFold(name, "Content-Length"):
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || !allDigits(value) || (h.length >= 0 && h.length != n) {
+			n, ok := parseLength(value)
+			if !ok || (h.length >= 0 && h.length != n) {
 				return h, malformed("header", "Content-Length %q", value)
 			}
 			h.length = n
@@ -426,6 +448,24 @@ func allHex(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// parseLength reads a Content-Length: decimal digits only (no sign, no
+// space), as an int64 that must not overflow. strconv.ParseInt would need
+// a string, and a string made of the bytes is an allocation per response.
+func parseLength(b []byte) (int64, bool) {
+	if !allDigits(b) {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		d := int64(c - '0')
+		if n > (math.MaxInt64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
 }
 
 func allDigits(b []byte) bool {
