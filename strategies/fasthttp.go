@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -78,21 +79,61 @@ func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) err
 			<-closed // let a late closeAll finish before the next Fetch reopens
 		}
 	}()
+	if hasArrivals(jobs) {
+		f.fed(ctx, jobs, done)
+	} else {
+		f.claimed(ctx, jobs, done)
+	}
+	return ctx.Err()
+}
+
+// claimed runs a closed batch: each worker claims the next job with an
+// atomic add. No goroutine hands the jobs out, so none has to be woken per
+// request (a channel hand-off cost a context switch per request, and made
+// the crew slower than bombardier's identical fasthttp loop). The jobs no
+// worker claimed before ctx ended are reported canceled.
+func (f *FastHTTP) claimed(ctx context.Context, jobs []Job, done func(Result)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(f.workers, len(jobs)) {
+		f.cfg.Gauge.Go(&wg, func() {
+			f.work(ctx, func() (int, bool) {
+				if ctx.Err() != nil {
+					return 0, false
+				}
+				i := int(next.Add(1) - 1)
+				return i, i < len(jobs)
+			}, jobs, done)
+		})
+	}
+	wg.Wait()
+	if first := int(min(next.Load(), int64(len(jobs)))); first < len(jobs) {
+		cancelFrom(ctx, first, len(jobs), done)
+	}
+}
+
+// fed runs an open batch: feed hands each job out at its At.
+func (f *FastHTTP) fed(ctx context.Context, jobs []Job, done func(Result)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(f.workers, len(jobs)) {
 		f.cfg.Gauge.Go(&wg, func() {
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			for i := range next {
-				done(f.fetch(ctx, i, jobs[i], req, resp))
-			}
+			f.work(ctx, func() (int, bool) { i, ok := <-next; return i, ok }, jobs, done)
 		})
 	}
 	feed(ctx, next, jobs, done)
 	wg.Wait()
-	return ctx.Err()
+}
+
+// work is one worker: it fetches the jobs take gives it until take says
+// there are no more, reusing one request and one response object.
+func (f *FastHTTP) work(ctx context.Context, take func() (int, bool), jobs []Job, done func(Result)) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	for i, ok := take(); ok; i, ok = take() {
+		done(f.fetch(ctx, i, jobs[i], req, resp))
+	}
 }
 
 // fetch does one request, reusing the worker's request and response. The

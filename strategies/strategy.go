@@ -128,6 +128,17 @@ func (c Config) maxBodyBytes() int64 {
 	return c.MaxBodyBytes
 }
 
+// hasArrivals reports whether any job has an intended start: an open
+// workload, which a strategy must pace.
+func hasArrivals(jobs []Job) bool {
+	for _, j := range jobs {
+		if !j.At.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // Close releases what f holds (idle connections, event loops) if it holds
 // anything, and is a no-op otherwise. Call it after Fetch has returned.
 func Close(f Fetcher) error {
