@@ -21,12 +21,18 @@ func NewPool(cfg Config) *Pool {
 	return &Pool{client: newHTTPClient(cfg, cfg.concurrency()), workers: cfg.concurrency(), gauge: cfg.Gauge}
 }
 
-// Fetch starts the workers, hands them the jobs one by one, each at its At,
-// and waits until they are done. done is called from the workers,
-// concurrently, and, for jobs never handed out because ctx ended, from the
-// caller's goroutine.
+// Fetch starts the workers, gives them the jobs through a channel, and
+// waits until they are done. done is called from the workers, concurrently,
+// and, for jobs never handed out because ctx ended, from the caller's
+// goroutine.
+//
+// A closed batch of up to maxQueued jobs is queued whole before the
+// workers start, as the article's thread pool fills its queue: a worker
+// then takes its next job without waking anyone, where handing jobs over
+// one by one woke the caller's goroutine for every request. An open batch
+// (jobs with an At), or a huge one, is handed out one by one by feed.
 func (p *Pool) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
-	next := make(chan int) // unbuffered: a job is handed over only to an idle worker
+	next, queued := queue(jobs)
 	var wg sync.WaitGroup
 	for range min(p.workers, len(jobs)) {
 		p.gauge.Go(&wg, func() {
@@ -35,9 +41,31 @@ func (p *Pool) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 			}
 		})
 	}
-	feed(ctx, next, jobs, done)
+	if !queued {
+		feed(ctx, next, jobs, done)
+	}
 	wg.Wait()
 	return ctx.Err()
+}
+
+// maxQueued bounds the jobs queue puts in a channel up front (8 bytes
+// each): beyond it the feeder hands them out, in constant memory.
+const maxQueued = 1 << 20
+
+// queue returns a closed channel holding every job index (queued) when the
+// batch is closed and small enough, or an unbuffered channel for feed to
+// fill. A worker that takes a job after ctx ended gets a canceled result
+// from fetch at once, so a queued batch still ends promptly on cancel.
+func queue(jobs []Job) (next chan int, queued bool) {
+	if hasArrivals(jobs) || len(jobs) > maxQueued {
+		return make(chan int), false // unbuffered: a job is handed over only to an idle worker, at its At
+	}
+	next = make(chan int, len(jobs))
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	return next, true
 }
 
 // feed sends job indexes to the workers until all are handed out or ctx
