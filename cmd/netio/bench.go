@@ -92,15 +92,8 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	var f benchFlags
 	fs := newFlagSet("bench")
 	f.register(fs)
-	rest, help, err := parse(fs, args)
-	switch {
-	case err != nil:
+	if helped, err := parseFlagsOnly(fs, args, stdout, benchSynopsis); helped || err != nil {
 		return err
-	case help:
-		printHelp(stdout, fs, benchSynopsis)
-		return nil
-	case len(rest) > 0:
-		return usageErrorf("netio bench: takes no arguments, got %q", rest[0])
 	}
 	given := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })

@@ -61,6 +61,23 @@ func firstLine(s string) string {
 	return line
 }
 
+// parseFlagsOnly parses a command that takes flags and no arguments. It
+// prints the help on -h or --help and reports helped, so that the caller
+// returns at once; a stray argument is a usage error naming it.
+func parseFlagsOnly(fs *flag.FlagSet, args []string, stdout io.Writer, synopsis string) (helped bool, err error) {
+	rest, help, err := parse(fs, args)
+	switch {
+	case err != nil:
+		return false, err
+	case help:
+		printHelp(stdout, fs, synopsis)
+		return true, nil
+	case len(rest) > 0:
+		return false, usageErrorf("%s: takes no arguments, got %q", fs.Name(), rest[0])
+	}
+	return false, nil
+}
+
 // printHelp writes a command's synopsis and its flags.
 func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "Usage: %s\n", synopsis)

@@ -100,15 +100,8 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	var f serveFlags
 	fs := newFlagSet("serve")
 	f.register(fs)
-	rest, help, err := parse(fs, args)
-	switch {
-	case err != nil:
+	if helped, err := parseFlagsOnly(fs, args, stdout, serveSynopsis); helped || err != nil {
 		return err
-	case help:
-		printHelp(stdout, fs, serveSynopsis)
-		return nil
-	case len(rest) > 0:
-		return usageErrorf("netio serve: takes no arguments, got %q", rest[0])
 	}
 	cfg, err := f.config(fs)
 	if err != nil {

@@ -13,15 +13,8 @@ const strategiesSynopsis = "netio strategies\n\nLists every fetch strategy in te
 
 func runStrategies(_ context.Context, stdout, _ io.Writer, args []string) error {
 	fs := newFlagSet("strategies")
-	rest, help, err := parse(fs, args)
-	switch {
-	case err != nil:
+	if helped, err := parseFlagsOnly(fs, args, stdout, strategiesSynopsis); helped || err != nil {
 		return err
-	case help:
-		printHelp(stdout, fs, strategiesSynopsis)
-		return nil
-	case len(rest) > 0:
-		return usageErrorf("netio strategies: takes no arguments, got %q", rest[0])
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tCONCURRENCY\tDESCRIPTION")

@@ -9,11 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/netio-lab/netio/internal/tail"
 	"github.com/netio-lab/netio/results"
 )
 
@@ -62,7 +61,7 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	cmd := r.Command(childCtx)
 	cmd.Stdin = bytes.NewReader(input)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr tailBuffer
+	stderr := tail.Buffer{Max: stderrTail}
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -129,7 +128,7 @@ func (r Runner) watch(ctx context.Context, ticks <-chan struct{}, exited <-chan 
 	}
 }
 
-func withStderr(f *results.Failure, stderr *tailBuffer) *results.Failure {
+func withStderr(f *results.Failure, stderr *tail.Buffer) *results.Failure {
 	f.Stderr = stderr.String()
 	return f
 }
@@ -192,28 +191,6 @@ func (c *collector) handle(line []byte) (news bool) {
 		c.lastDone = m.Progress.Done
 	}
 	return true
-}
-
-// tailBuffer keeps the last stderrTail bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - stderrTail; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }
 
 func truncate(s string, n int) string {

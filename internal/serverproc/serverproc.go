@@ -16,9 +16,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/netio-lab/netio/internal/tail"
 )
 
 // Timeouts of Start and Close. They are variables only so that this
@@ -48,7 +49,7 @@ type Proc struct {
 
 	cmd    *exec.Cmd
 	name   string // for messages: the command's base name
-	stderr *tail
+	stderr *tail.Buffer
 
 	exited  chan struct{} // closed by wait once the child has exited and its output is drained
 	waitErr error         // cmd.Wait's error; written before exited is closed
@@ -69,7 +70,7 @@ type Proc struct {
 // one second, so that a grandchild holding stderr open cannot stall the
 // wait for the child. On success the caller must Close the Proc.
 func Start(cmd *exec.Cmd) (*Proc, error) {
-	p := &Proc{cmd: cmd, name: filepath.Base(cmd.Path), stderr: &tail{max: 2048}, exited: make(chan struct{})}
+	p := &Proc{cmd: cmd, name: filepath.Base(cmd.Path), stderr: &tail.Buffer{Max: 2048}, exited: make(chan struct{})}
 	if cmd.Stdout != nil {
 		return nil, fmt.Errorf("serverproc: start %s: cmd.Stdout is set; Start reads the child's stdout itself", p.name)
 	}
@@ -201,34 +202,8 @@ func (p *Proc) failure(what string, err error) error {
 	return fmt.Errorf("serverproc: %s %s: %w%s", p.name, what, err, stderr)
 }
 
-// tail keeps the last max bytes written to it: enough of a child's stderr
-// to say why it died (a panic's first lines may be lost, its last kept).
-type tail struct {
-	max int
-
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-// String returns what was kept, without surrounding white space.
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
-}
-
 // teeWriter writes to both, or only to t when w is nil.
-func teeWriter(w io.Writer, t *tail) io.Writer {
+func teeWriter(w io.Writer, t *tail.Buffer) io.Writer {
 	if w == nil {
 		return t
 	}
