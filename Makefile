@@ -1,7 +1,7 @@
 # netio: common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help build test vet fmt-check serve weather strategies serve-bench peer-compare bench compare clean
+.PHONY: help build test vet fmt-check serve weather netio-bench strategies serve-bench peer-compare bench compare clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ serve: ## run the mock NOAA server on 127.0.0.1:8080 (ARGS="--latency 50ms" for 
 
 weather: ## the article's weather reader (ARGS="--strategy sequential" for more)
 	$(GO) run ./cmd/netio weather $(ARGS)
+
+netio-bench: ## every strategy side by side, each in its own process (ARGS="--concurrency 10,100,1000" for more)
+	$(GO) run ./cmd/netio bench $(ARGS)
 
 strategies: ## list the fetch strategies
 	$(GO) run ./cmd/netio strategies

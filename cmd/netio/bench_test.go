@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
@@ -270,5 +271,22 @@ func TestServeStopsWhenStdinCloses(t *testing.T) {
 	case <-proc.Exited():
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server still runs 5 s after its stdin closed")
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	var buf bytes.Buffer
+	if bar := newProgressBar(&buf, false, 3); bar.w != nil {
+		t.Error("a bar on a buffer; want none where stderr is not a terminal")
+	}
+	bar := &progressBar{w: &buf, points: 3}
+	bar.start(1, "epoll c=100")
+	bar.update(bench.Progress{Done: 50, Total: 100})
+	bar.finish()
+	out := buf.String()
+	for _, want := range []string{"[2/3] epoll c=100 [........................]", "[2/3] epoll c=100 [############............]", "\r\033[K"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bar output %q lacks %q", out, want)
+		}
 	}
 }
