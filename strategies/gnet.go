@@ -332,19 +332,25 @@ func (gc *gnetConn) settle(err error, keep bool) {
 		b.dials <- job // the server had closed this kept-alive connection: again, on a fresh one
 		return
 	}
-	b.report(gc.x.result(b.ctx, err))
+	result := gc.x.result(b.ctx, err)
 	switch {
 	case !keep:
+		b.report(result)
 		b.release()
 	case b.slots != nil:
 		b.g.park(gc) // before release, so that the job pace starts next finds it
+		b.report(result)
 		b.release()
 	default:
 		if next, ok := b.claim(); ok {
+			b.report(result) // not the batch's last: next is still to come
 			b.start(next, gc)
 			return
 		}
+		// Parked before the report: the last report ends Fetch, and the
+		// next batch must find this connection idle, not dial another.
 		b.g.park(gc)
+		b.report(result)
 	}
 }
 
