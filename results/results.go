@@ -51,6 +51,7 @@ type Run struct {
 	Mode         string  `json:"mode"` // ModeClosed or ModeOpen
 	N            int     `json:"n"`
 	Concurrency  int     `json:"concurrency"` // as given; see InFlight
+	GOMAXPROCS   int     `json:"gomaxprocs"`  // the child's: Ps for Go code
 	InFlight     int     `json:"in_flight"`   // the most requests the strategy keeps in flight for it
 	Rate         float64 `json:"rate"`        // arrivals per second (open), else 0
 	DurationS    float64 `json:"duration_s"`  // open only, else 0
@@ -99,6 +100,7 @@ type Point struct {
 	Mode         string  `json:"mode"`
 	N            int     `json:"n"`
 	Concurrency  int     `json:"concurrency"`
+	GOMAXPROCS   int     `json:"gomaxprocs"`
 	Rate         float64 `json:"rate"`
 	DurationS    float64 `json:"duration_s"`
 	LatencyModel string  `json:"latency_model"`
@@ -106,7 +108,7 @@ type Point struct {
 
 // Point returns the run's point.
 func (r Run) Point() Point {
-	return Point{r.Strategy, r.Mode, r.N, r.Concurrency, r.Rate, r.DurationS, r.LatencyModel}
+	return Point{r.Strategy, r.Mode, r.N, r.Concurrency, r.GOMAXPROCS, r.Rate, r.DurationS, r.LatencyModel}
 }
 
 // Failure is a point whose child process failed: it crashed, hung, or

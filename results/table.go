@@ -61,6 +61,7 @@ type setting struct {
 var settings = []setting{
 	{"MODE", func(p Point) string { return p.Mode }},
 	{"C", func(p Point) string { return fmt.Sprint(p.Concurrency) }},
+	{"PROCS", func(p Point) string { return fmt.Sprint(p.GOMAXPROCS) }},
 	{"N", func(p Point) string { return fmt.Sprint(p.N) }},
 	{"RATE", func(p Point) string { return fmt.Sprintf("%g/s", p.Rate) }},
 	{"DURATION", func(p Point) string { return fmt.Sprintf("%gs", p.DurationS) }},

@@ -142,7 +142,11 @@ func WriteBenchText(w io.Writer, file File) error {
 		fmt.Fprintf(w, "Unit %s better=higher\n", u)
 	}
 	for _, r := range file.Runs {
-		fmt.Fprintf(w, "%s-%d\t%d\t%s\n", BenchName(r.Point()), file.Env.GOMAXPROCS, max(r.OK+r.Failed, 1), metrics(r))
+		procs := r.GOMAXPROCS // the -N suffix of a Go benchmark name
+		if procs == 0 {
+			procs = file.Env.GOMAXPROCS
+		}
+		fmt.Fprintf(w, "%s-%d\t%d\t%s\n", BenchName(r.Point()), procs, max(r.OK+r.Failed, 1), metrics(r))
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ type benchFlags struct {
 	strategy    string
 	n           intList
 	concurrency intList
+	procs       intList
 	latency     durationList
 	dist        string
 	jitter      time.Duration
@@ -70,6 +71,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.strategy, "strategy", "all", "strategies to measure: all, or `a,b,…` of "+strings.Join(strategies.Names(), ", "))
 	fs.Var(&f.n, "n", "requests per pass, closed mode (`list`: a sweep)")
 	fs.Var(&f.concurrency, "concurrency", "requests in flight at most (`list`: a sweep); ignored by sequential and perrequest")
+	fs.Var(&f.procs, "gomaxprocs", "GOMAXPROCS of each child (`list`: a sweep, such as 1,2); default: Go's, this machine's cores")
 	fs.Var(&f.latency, "latency", "injected delay per page (`list`: a sweep): fixed value, or the centre/median of --dist")
 	fs.StringVar(&f.dist, "dist", "fixed", "delay distribution: "+strings.Join(mockserver.Distributions, ", "))
 	fs.DurationVar(&f.jitter, "jitter", 0, "uniform half-width or normal standard deviation, with --dist")
@@ -129,6 +131,7 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 	}{
 		{slices.ContainsFunc(f.n, func(n int) bool { return n <= 0 }), "--n must be at least 1"},
 		{slices.ContainsFunc(f.concurrency, func(c int) bool { return c <= 0 }), "--concurrency must be at least 1"},
+		{slices.ContainsFunc(f.procs, func(p int) bool { return p <= 0 }), "--gomaxprocs must be at least 1"},
 		{f.count <= 0, "--count must be at least 1"},
 		{f.timeout <= 0, "--timeout must be positive"},
 		{f.mode != results.ModeClosed && f.mode != results.ModeOpen, fmt.Sprintf("--mode must be closed or open, got %q", f.mode)},
@@ -138,7 +141,7 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 		{slices.ContainsFunc(f.rate, func(r float64) bool { return !(r > 0) || math.IsInf(r, 0) }), "--rate must be a positive number"},
 		{f.mode == results.ModeOpen && slices.ContainsFunc(f.rate, func(r float64) bool { return harness.Open{Rate: r, Duration: f.duration}.Count() == 0 }),
 			"--rate × --duration makes no request: raise one of them"},
-		{hasDuplicate(f.n) || hasDuplicate(f.concurrency) || hasDuplicate(f.latency) || hasDuplicate(f.rate), "a list (--n, --concurrency, --latency, --rate) names a value twice"},
+		{hasDuplicate(f.n) || hasDuplicate(f.concurrency) || hasDuplicate(f.procs) || hasDuplicate(f.latency) || hasDuplicate(f.rate), "a list (--n, --concurrency, --latency, --rate) names a value twice"},
 		{f.mode == results.ModeOpen && f.duration <= 0, "--duration must be positive"},
 		{given["n"] && f.mode == results.ModeOpen, "--n is for --mode closed: an open run makes rate × duration requests"},
 		{f.target != "" && (len(f.urls) > 0 || f.urlsFile != ""), "--target and --url/--urls exclude each other"},

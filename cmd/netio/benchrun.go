@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -102,17 +103,28 @@ func (b *benchRun) plan(base string, pages []string) []bench.Spec {
 			}
 			for _, c := range f.concurrency {
 				for _, w := range f.workloads() {
-					specs = append(specs, bench.Spec{
-						Strategy: info.Name, Mode: f.mode, N: w.n, Rate: w.rate, Duration: f.duration,
-						Concurrency: c, Count: f.count, Timeout: f.timeout,
-						Pages: urls, Seed: f.seed, Truth: len(pages) == 0, AnyPage: len(pages) > 0,
-						LatencyModel: model, FixedLatency: fixed,
-					})
+					for _, procs := range f.gomaxprocs() {
+						specs = append(specs, bench.Spec{
+							Strategy: info.Name, Mode: f.mode, N: w.n, Rate: w.rate, Duration: f.duration,
+							Concurrency: c, GOMAXPROCS: procs, Count: f.count, Timeout: f.timeout,
+							Pages: urls, Seed: f.seed, Truth: len(pages) == 0, AnyPage: len(pages) > 0,
+							LatencyModel: model, FixedLatency: fixed,
+						})
+					}
 				}
 			}
 		}
 	}
 	return specs
+}
+
+// gomaxprocs is the sweep over the children's GOMAXPROCS: by default this
+// process's, which the children would take anyway (cores, or $GOMAXPROCS).
+func (f *benchFlags) gomaxprocs() []int {
+	if len(f.procs) == 0 {
+		return []int{runtime.GOMAXPROCS(0)}
+	}
+	return f.procs
 }
 
 type workload struct {

@@ -61,6 +61,9 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	if err != nil {
 		return err
 	}
+	if spec.GOMAXPROCS > 0 {
+		runtime.GOMAXPROCS(spec.GOMAXPROCS)
+	}
 	gauge := new(strategies.Gauge)
 	f, err := info.New(strategies.Config{Concurrency: spec.Concurrency, Timeout: spec.Timeout, Gauge: gauge})
 	if err != nil {
@@ -161,7 +164,7 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 		errs[string(class)] = n
 	}
 	return results.Run{
-		Strategy: p.Strategy, Mode: p.Mode, N: r.Jobs, Concurrency: p.Concurrency,
+		Strategy: p.Strategy, Mode: p.Mode, N: r.Jobs, Concurrency: p.Concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Rate: p.Rate, DurationS: p.DurationS, LatencyModel: p.LatencyModel,
 		OK: r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
 		Late: r.Late, Dropped: r.Dropped,

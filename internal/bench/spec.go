@@ -29,10 +29,11 @@ type Spec struct {
 	Mode        string        `json:"mode"` // results.ModeClosed or results.ModeOpen
 	N           int           `json:"n"`    // closed: requests per pass
 	Concurrency int           `json:"concurrency"`
-	Rate        float64       `json:"rate"`     // open: arrivals per second
-	Duration    time.Duration `json:"duration"` // open: how long arrivals go on
-	Count       int           `json:"count"`    // measured repetitions after the cold pass
-	Timeout     time.Duration `json:"timeout"`  // per request
+	GOMAXPROCS  int           `json:"gomaxprocs"` // the child sets its runtime to this many Ps
+	Rate        float64       `json:"rate"`       // open: arrivals per second
+	Duration    time.Duration `json:"duration"`   // open: how long arrivals go on
+	Count       int           `json:"count"`      // measured repetitions after the cold pass
+	Timeout     time.Duration `json:"timeout"`    // per request
 
 	// Pages are the URLs fetched, cycled through N times in all.
 	Pages []string `json:"pages"`
@@ -54,7 +55,7 @@ type Spec struct {
 
 // Point is the spec's point, as its results record it.
 func (s Spec) Point() results.Point {
-	p := results.Point{Strategy: s.Strategy, Mode: s.Mode, Concurrency: s.Concurrency, LatencyModel: s.LatencyModel}
+	p := results.Point{Strategy: s.Strategy, Mode: s.Mode, Concurrency: s.Concurrency, GOMAXPROCS: s.GOMAXPROCS, LatencyModel: s.LatencyModel}
 	if s.Mode == results.ModeOpen {
 		p.Rate, p.DurationS = s.Rate, s.Duration.Seconds()
 	} else {
