@@ -3,6 +3,7 @@ package mockserver
 import (
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -106,5 +107,31 @@ func TestSequenceIsPerStationAndReproducible(t *testing.T) {
 	other := newSequence(10)
 	if d.draw(other.next("KNYC"), time.Hour) == a["KNYC"][0] {
 		t.Error("seeds 9 and 10 drew the same first delay")
+	}
+}
+
+func TestServerTimingHeader(t *testing.T) {
+	tests := []struct {
+		queued, delay time.Duration
+		want          string
+	}{
+		{0, 0, "Server-Timing: delay;dur=0.000"},
+		{0, 50 * time.Millisecond, "Server-Timing: delay;dur=50.000"},
+		{1500 * time.Microsecond, 1234567 * time.Nanosecond, "Server-Timing: queue;dur=1.500, delay;dur=1.235"},
+	}
+	for _, tt := range tests {
+		if got := serverTiming(tt.queued, tt.delay); got != tt.want {
+			t.Errorf("serverTiming(%v, %v) = %q; want %q", tt.queued, tt.delay, got, tt.want)
+		}
+	}
+}
+
+func TestResponseHeader(t *testing.T) {
+	r := response{status: 200, contentType: "text/html", body: make([]byte, 1234), keepAlive: true, extra: []string{"X-A: 1"}}
+	// The Date line changes each second: compare the rest.
+	got := regexp.MustCompile(`Date: [^\r]+`).ReplaceAllString(string(r.header("length")), "Date: D")
+	want := "HTTP/1.1 200 OK\r\nDate: D\r\nContent-Type: text/html\r\nContent-Length: 1234\r\nX-A: 1\r\n\r\n"
+	if got != want {
+		t.Errorf("header:\n%q\nwant\n%q", got, want)
 	}
 }

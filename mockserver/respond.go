@@ -3,6 +3,7 @@ package mockserver
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"html"
 	"strings"
 	"time"
@@ -97,11 +98,15 @@ func (s *Server) queue(m *compiled, wait time.Duration) (time.Duration, bool) {
 // serverTiming tells the client how long the server waited on purpose, so
 // that it can tell injected latency from its own overhead.
 func serverTiming(queued, delay time.Duration) string {
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	if queued > 0 {
-		return fmt.Sprintf("Server-Timing: queue;dur=%.3f, delay;dur=%.3f", ms(queued), ms(delay))
+	ms := func(b []byte, d time.Duration) []byte {
+		return strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 3, 64)
 	}
-	return fmt.Sprintf("Server-Timing: delay;dur=%.3f", ms(delay))
+	b := make([]byte, 0, 64)
+	b = append(b, "Server-Timing: "...)
+	if queued > 0 {
+		b = append(ms(append(b, "queue;dur="...), queued), ", "...)
+	}
+	return string(ms(append(b, "delay;dur="...), delay))
 }
 
 // sendClosing answers a request whose wait was cut short by Close.
