@@ -3,8 +3,8 @@ package mockserver
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"html"
+	"strconv"
 	"strings"
 	"time"
 )

@@ -112,9 +112,12 @@ func WriteFileAtomic(path string, data []byte) error {
 // creating and removing a temporary file beside it: the check a command
 // makes before a long run whose results would go there.
 func CheckWritable(path string) error {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("results: %s is a folder", path)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", filepath.Dir(path), errors.Unwrap(err))
+		return fmt.Errorf("results: cannot write in %s: %w", filepath.Dir(path), errors.Unwrap(err))
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())

@@ -40,6 +40,7 @@ var conformance = []struct {
 	{"every body framing and split is read whole", testDelivery},
 	{"every server fault is classified", testFaults},
 	{"two servers: connections reused per address", testTwoServers},
+	{"one at a time: a job that ends its connection hands on its turn", testTurnHandedOn},
 }
 
 func TestConformance(t *testing.T) {
@@ -442,6 +443,43 @@ func testTwoServers(t *testing.T, info strategies.Info) {
 	for name, srv := range map[string]*mockserver.Server{"first": a, "second": b} {
 		if n := srv.Stats().ConnsAccepted; n > 2*c {
 			t.Errorf("%s server accepted %d connections for 40 jobs at concurrency %d; want them reused", name, n, c)
+		}
+	}
+}
+
+// testTurnHandedOn runs one job at a time through every way a job can end
+// without leaving a connection for the next: a closed connection, a
+// refused dial, a URL that cannot be fetched, a reset. Each must pass its
+// turn on; a strategy that lost the turn would stall until ctx ended and
+// report the rest canceled.
+func testTurnHandedOn(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 3})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	page := srv.PageURL("EGLC")
+	jobs := []strategies.Job{
+		{URL: page + "?body=close"}, {URL: refused}, {URL: page + "?body=close"},
+		{URL: "ftp://example.invalid/"}, {URL: page + "?fault=reset"}, {URL: refused},
+		{URL: "ftp://example.invalid/"}, {URL: "ftp://example.invalid/"}, {URL: page}, {URL: page + "?body=close"},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	results, err := fetch(t, info, strategies.Config{Concurrency: 1, Timeout: 5 * time.Second}, ctx, jobs)
+	if err != nil {
+		t.Fatalf("Fetch: %v; want nil: every job can end on its own", err)
+	}
+	for i, r := range results {
+		if r.Class == strategies.ClassCanceled {
+			t.Errorf("job %d (%s): canceled; want its own end (the turn was lost)", i, jobs[i].URL)
+		}
+	}
+	for _, i := range []int{0, 2, 8, 9} {
+		if !results[i].OK() {
+			t.Errorf("job %d (%s): class %q err %v; want the page", i, jobs[i].URL, results[i].Class, results[i].Err)
 		}
 	}
 }

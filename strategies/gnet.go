@@ -186,21 +186,39 @@ func (b *gnetBatch) pace() {
 	}
 }
 
-// release frees the slot of an open batch's job that ended; in a closed
-// batch it does nothing. It never blocks (it runs on the loops): the job
-// that ended held a slot, so one is there to take.
+// release hands on the turn of a job that ended without passing its
+// connection a next job (the connection closed, the dial failed, the URL
+// was bad). In an open batch that frees the job's slot for pace; it never
+// blocks (it runs on the loops): the job held a slot, so one is there to
+// take. In a closed batch the turn goes to the next job at once, on an
+// idle or a new connection; otherwise every such end would shrink the
+// window for good, and a batch whose connections all closed would stall.
+// Jobs with a bad URL are reported in a loop, not by recursion, so a run
+// of them cannot grow the stack.
 func (b *gnetBatch) release() {
-	if b.slots == nil {
+	if b.slots != nil {
+		select {
+		case <-b.slots:
+		default:
+		}
 		return
 	}
-	select {
-	case <-b.slots:
-	default:
+	for {
+		job, ok := b.claim()
+		if !ok {
+			return
+		}
+		if err := b.targets[job].err; err != nil {
+			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
+			continue
+		}
+		b.start(job, nil)
+		return
 	}
 }
 
 // fail reports a claimed job that never reached a connection's loop, and
-// frees its slot.
+// hands on its turn.
 func (b *gnetBatch) fail(job int, err error) {
 	b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
 	b.release()
@@ -224,6 +242,9 @@ func (b *gnetBatch) claim() (int, bool) {
 func (b *gnetBatch) start(job int, gc *gnetConn) {
 	t := b.targets[job]
 	if t.err != nil {
+		if gc != nil {
+			b.g.park(gc) // still good for the next job
+		}
 		b.fail(job, t.err)
 		return
 	}

@@ -139,10 +139,12 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 		{given["duration"] && f.mode != results.ModeOpen, "--duration needs --mode open"},
 		{f.mode == results.ModeOpen && len(f.rate) == 0, "--mode open needs --rate"},
 		{slices.ContainsFunc(f.rate, func(r float64) bool { return !(r > 0) || math.IsInf(r, 0) }), "--rate must be a positive number"},
+		{f.mode == results.ModeOpen && f.duration <= 0, "--duration must be positive"},
+		{f.mode == results.ModeOpen && slices.ContainsFunc(f.rate, func(r float64) bool { return r*f.duration.Seconds() > maxOpenRequests }),
+			fmt.Sprintf("--rate × --duration makes more than %d requests a pass: lower one of them", maxOpenRequests)},
 		{f.mode == results.ModeOpen && slices.ContainsFunc(f.rate, func(r float64) bool { return harness.Open{Rate: r, Duration: f.duration}.Count() == 0 }),
 			"--rate × --duration makes no request: raise one of them"},
-		{hasDuplicate(f.n) || hasDuplicate(f.concurrency) || hasDuplicate(f.procs) || hasDuplicate(f.latency) || hasDuplicate(f.rate), "a list (--n, --concurrency, --latency, --rate) names a value twice"},
-		{f.mode == results.ModeOpen && f.duration <= 0, "--duration must be positive"},
+		{hasDuplicate(f.n) || hasDuplicate(f.concurrency) || hasDuplicate(f.procs) || hasDuplicate(f.latency) || hasDuplicate(f.rate), "a list (--n, --concurrency, --gomaxprocs, --latency, --rate) names a value twice"},
 		{given["n"] && f.mode == results.ModeOpen, "--n is for --mode closed: an open run makes rate × duration requests"},
 		{f.target != "" && (len(f.urls) > 0 || f.urlsFile != ""), "--target and --url/--urls exclude each other"},
 		{(len(f.urls) > 0 || f.urlsFile != "") && (given["latency"] || given["dist"]), "--latency and --dist need the mock server: not with --url"},
@@ -176,6 +178,10 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 	}
 	return infos, nil
 }
+
+// maxOpenRequests bounds an open pass: its jobs are made up front, and a
+// typo such as --rate 1e12 must be an error, not an out-of-memory crash.
+const maxOpenRequests = 100_000_000
 
 // silence is how long a child may report no finished request before it
 // is taken for hung: a request's timeout, the longest gap between two

@@ -129,5 +129,6 @@ func exitCode(stderr io.Writer, err error) int {
 // errors joined by errors.Join) into one, so that an error is always one
 // line for the person and for a script that reads it.
 func oneLine(msg string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(msg), "\n", " | ")), " ")
+	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\r\n", "\n")
+	return strings.ReplaceAll(msg, "\n", " | ")
 }

@@ -82,6 +82,14 @@ var fakeChildren = map[string]func(bench.Spec, *json.Encoder) int{
 			time.Sleep(50 * time.Millisecond)
 		}
 	},
+	// chatter is stuck but prints lines that are no message: noise is not
+	// news either.
+	"chatter": func(_ bench.Spec, _ *json.Encoder) int {
+		for {
+			fmt.Println("retrying...")
+			time.Sleep(50 * time.Millisecond)
+		}
+	},
 	// stubborn hangs and ignores SIGTERM: only the parent's kill ends it.
 	"stubborn": func(_ bench.Spec, out *json.Encoder) int {
 		signal.Ignore(syscall.SIGTERM)

@@ -60,7 +60,10 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	defer kill()
 	cmd := r.Command(childCtx)
 	cmd.Stdin = bytes.NewReader(input)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 	stderr := tail.Buffer{Max: stderrTail}
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -75,7 +78,12 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	var killLater *time.Timer
 	why, waitErr := r.watch(ctx, ticks, exited, func() {
 		cmd.Process.Signal(syscall.SIGTERM) // lets the child close its connections
-		killLater = time.AfterFunc(2*time.Second, kill)
+		killLater = time.AfterFunc(2*time.Second, func() {
+			// The whole group, whatever Command made: a child that ignores
+			// SIGTERM, and anything it started, must not outlive the bench.
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			kill()
+		})
 	})
 	if killLater != nil {
 		killLater.Stop()
@@ -83,10 +91,10 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	switch {
 	case ctx.Err() != nil:
 		return c.runs, nil, ctx.Err()
+	case c.err != "": // what the child said, or how it broke the protocol, says more than its silence
+		return c.runs, withStderr(fail("%s", c.err), &stderr), nil
 	case why != "":
 		return c.runs, withStderr(fail("%s", why), &stderr), nil
-	case c.err != "":
-		return c.runs, withStderr(fail("%s", c.err), &stderr), nil
 	case waitErr != nil:
 		return c.runs, withStderr(fail("child %v", waitErr), &stderr), nil
 	case len(c.runs) != spec.Count:
@@ -167,14 +175,16 @@ func (c *collector) read(stdout io.Reader, wait func() error) (ticks <-chan stru
 }
 
 // handle decodes one line and reports whether it was news: a run, an
-// error, or progress that counts more requests than before.
+// error, or progress that counts more requests than before. A line that is
+// not a message is not news: a stuck child that keeps printing must not
+// keep the watchdog at bay.
 func (c *collector) handle(line []byte) (news bool) {
 	var m Message
 	if err := json.Unmarshal(line, &m); err != nil {
 		if c.err == "" {
 			c.err = fmt.Sprintf("child broke the protocol: %q", truncate(string(line), 200))
 		}
-		return true
+		return false
 	}
 	switch {
 	case m.Error != "":

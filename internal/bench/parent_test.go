@@ -33,6 +33,7 @@ func TestRunnerChildOutcomes(t *testing.T) {
 		{mode: "crash", failure: "exit status 3", stderr: "out of cheese", progress: true, within: 10 * time.Second},
 		{mode: "hang", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 5 * time.Second},
 		{mode: "heartbeat", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 5 * time.Second},
+		{mode: "chatter", silence: 300 * time.Millisecond, failure: "protocol", within: 5 * time.Second},
 		// Ignoring SIGTERM buys the child only the parent's grace before a kill.
 		{mode: "stubborn", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 6 * time.Second},
 		// Closing stdout is not finishing: the child is still silent.
