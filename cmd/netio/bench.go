@@ -64,6 +64,7 @@ type benchFlags struct {
 	out         string
 	jsonFile    string
 	quiet       bool
+	profileDir  string
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -88,6 +89,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", filepath.Join("results", "runs"), "`folder` under which each bench writes a new folder of results")
 	fs.StringVar(&f.jsonFile, "json", "", "also write run.json to this `file` (- for standard output)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.profileDir, "cpuprofile", "", "write a CPU profile of each point's measured passes into this `folder` (go tool pprof FILE)")
 }
 
 func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -109,6 +111,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	if err := f.checkReachable(ctx, pages); err != nil {
 		return err
+	}
+	if f.profileDir != "" {
+		if err := os.MkdirAll(f.profileDir, 0o755); err != nil {
+			return usageErrorf("netio bench: --cpuprofile: %v", unwrapPath(err))
+		}
 	}
 	folder, err := results.Prepare(f.out)
 	if err != nil {

@@ -293,3 +293,21 @@ func TestProgressBar(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchCPUProfile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "profiles")
+	_, stderr, code := runCmd("bench", "--strategy", "epoll,pool", "--n", "30", "--latency", "1ms", "--count", "1", "--out", t.TempDir(), "--cpuprofile", dir)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, name := range []string{"01-epoll-c100-p", "02-pool-c100-p"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, name+"*-n30-fixed1ms.pprof"))
+		if len(matches) != 1 {
+			t.Fatalf("%s*: %d files in %s; want one profile per point", name, len(matches), dir)
+		}
+		b, err := os.ReadFile(matches[0])
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // pprof writes gzip
+			t.Errorf("%s: %v, %d bytes; want a gzipped pprof profile", matches[0], err, len(b))
+		}
+	}
+}

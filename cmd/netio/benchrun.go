@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ func (b *benchRun) run(ctx context.Context, pages []string) error {
 	bar := newProgressBar(b.stderr, b.flags.quiet, len(specs))
 	runner := bench.Runner{Command: childCommand, Silence: b.flags.silence(), OnProgress: bar.update}
 	for i, spec := range specs {
+		if b.flags.profileDir != "" {
+			spec.CPUProfile = filepath.Join(b.flags.profileDir, profileName(i, spec))
+		}
 		bar.start(i, spec.Label())
 		runs, failure, err := runner.Run(ctx, spec)
 		file.Runs = append(file.Runs, runs...)
@@ -67,6 +71,18 @@ func (b *benchRun) run(ctx context.Context, pages []string) error {
 	}
 	bar.finish()
 	return b.report(file, len(specs))
+}
+
+// profileName names a point's CPU profile: its place in the plan and the
+// point's settings, such as 03-pool-c1000-n10000-fixed:50ms.pprof.
+func profileName(i int, s bench.Spec) string {
+	name := fmt.Sprintf("%02d-%s-c%d-p%d", i+1, s.Strategy, s.Concurrency, s.GOMAXPROCS)
+	if s.Mode == results.ModeOpen {
+		name += fmt.Sprintf("-rate%g", s.Rate)
+	} else {
+		name += fmt.Sprintf("-n%d", s.N)
+	}
+	return strings.NewReplacer(":", "", "/", "").Replace(name+"-"+s.LatencyModel) + ".pprof"
 }
 
 // testHookPointDone, when set by a test, is called after each point.

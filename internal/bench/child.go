@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +85,13 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	if err != nil {
 		return err
 	}
+	if spec.CPUProfile != "" {
+		stop, err := startCPUProfile(spec.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	for rep := 1; rep <= spec.Count; rep++ {
 		run, err := m.measured(ctx, rep, cold)
 		if err != nil {
@@ -91,6 +100,23 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 		w.send(Message{Run: &run})
 	}
 	return nil
+}
+
+// startCPUProfile profiles the measured passes (not the cold one) into
+// path; stop ends the profile and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: --cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: --cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // reportProgress sends done/total every progressEvery until stop is called.

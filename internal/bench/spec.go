@@ -45,6 +45,10 @@ type Spec struct {
 	// --url: a page that is not a weather page).
 	AnyPage bool `json:"any_page"`
 
+	// CPUProfile, when not empty, is the file the child writes a CPU
+	// profile of its measured passes to (go tool pprof reads it).
+	CPUProfile string `json:"cpu_profile,omitempty"`
+
 	// LatencyModel describes the server's injected delay for the record
 	// ("fixed:5ms", "lognormal:20ms:p99:200ms", "unknown").
 	LatencyModel string `json:"latency_model"`
