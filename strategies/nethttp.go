@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ type httpClient struct {
 // idle is the most idle connections kept per host between requests.
 func newHTTPClient(cfg Config, idle int) *httpClient {
 	t := &http.Transport{
-		DialContext:            countingDialer(cfg.Gauge),
+		DialContext:            countingDialer(cfg.Gauge, cfg.Timeout),
 		MaxIdleConns:           0,    // no limit across hosts: a batch may alternate between servers
 		MaxIdleConnsPerHost:    idle, // the default, 2, would close most connections after each batch
 		IdleConnTimeout:        90 * time.Second,
@@ -60,19 +61,32 @@ func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
 	if ctx.Err() != nil {
 		return finish(ctx, res, ctx.Err())
 	}
-	reqCtx := ctx
-	if c.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		reqCtx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-	}
 	u, err := c.parseURL(job.URL)
 	if err != nil {
 		return finish(ctx, res, err)
 	}
+	// The per-request Timeout is a deadline on the connection, set when the
+	// request gets one (the dialer is bounded by Timeout too), rather than
+	// a context.WithTimeout per request: that context's timer, its
+	// registration with the batch context and net/http's watching of it
+	// were a tenth of a request's CPU with a thousand in flight (pool at
+	// N=10k, 50 ms, C=1000: 42 → 38 µs per request, efficiency +0.01–0.02
+	// in alternated runs). The deadline stays on the connection when it
+	// goes back to the idle pool; the next request moves it. A connection
+	// left idle past it is closed by net/http and dialed again later:
+	// keep-alive lasts at most Timeout of idleness.
 	var conn net.Conn
-	reqCtx = httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) { conn = info.Conn },
+	deadline := time.Time{}
+	if c.cfg.Timeout > 0 {
+		deadline = res.Start.Add(c.cfg.Timeout)
+	}
+	reqCtx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			conn = info.Conn
+			if !deadline.IsZero() {
+				conn.SetDeadline(deadline)
+			}
+		},
 	})
 	req := (&http.Request{
 		Method: http.MethodGet, URL: u, Host: u.Host, Header: c.header,
@@ -123,8 +137,8 @@ func (c *httpClient) parseURL(raw string) (*url.URL, error) {
 // RoundTrip sees: the one that dials (Transport.startDialConnForLocked), for
 // as long as the dial takes, and then the two that serve the connection
 // (persistConn's readLoop and writeLoop) until it is closed.
-func countingDialer(gauge *Gauge) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+func countingDialer(gauge *Gauge, timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dialer := &net.Dialer{Timeout: cmp.Or(timeout, 30*time.Second), KeepAlive: 30 * time.Second}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		gauge.Add(1) // we run on the dialing goroutine
 		c, err := dialer.DialContext(ctx, network, addr)
