@@ -22,10 +22,7 @@ import (
 
 // The conformance table: every registered strategy runs every case, against
 // real sockets. A new strategy gets all of these by registering itself.
-var conformance = []struct {
-	name string
-	run  func(t *testing.T, info strategies.Info)
-}{
+var conformance = []strategyCase{
 	{"temperatures of 100 pages", testTemperatures},
 	{"empty batch", testEmptyBatch},
 	{"second batch on the same fetcher", testReuse},
@@ -43,9 +40,19 @@ var conformance = []struct {
 	{"one at a time: a job that ends its connection hands on its turn", testTurnHandedOn},
 }
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { runEveryStrategy(t, conformance) }
+
+// strategyCase is one row of a table every strategy runs.
+type strategyCase struct {
+	name string
+	run  func(t *testing.T, info strategies.Info)
+}
+
+// runEveryStrategy runs every case with every registered strategy, each
+// checked afterwards for leaked goroutines and file descriptors.
+func runEveryStrategy(t *testing.T, cases []strategyCase) {
 	for _, info := range strategies.All() {
-		for _, c := range conformance {
+		for _, c := range cases {
 			t.Run(fmt.Sprintf("strategy=%s/%s", info.Name, c.name), func(t *testing.T) {
 				// Cleanups run last-in first-out: this one runs after
 				// the servers the case started have been closed.

@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
-	"github.com/netio-lab/netio/internal/leaktest"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -16,27 +13,13 @@ import (
 // The open-workload table: every registered strategy runs every case with
 // jobs that carry an intended start (Job.At), under the same leak checks
 // as the conformance table.
-var openCases = []struct {
-	name string
-	run  func(t *testing.T, info strategies.Info)
-}{
+var openCases = []strategyCase{
 	{"no job starts before its At", testPacing},
 	{"an At in the past starts at once", testPastArrivals},
 	{"cancel while pacing returns promptly", testCancelPaced},
 }
 
-func TestOpenWorkload(t *testing.T) {
-	for _, info := range strategies.All() {
-		for _, c := range openCases {
-			t.Run("strategy="+info.Name+"/"+c.name, func(t *testing.T) {
-				t.Cleanup(func() { goleak.VerifyNone(t, leaktest.Options...) })
-				fds := openFDs(t)
-				t.Cleanup(func() { checkFDs(t, fds) })
-				c.run(t, info)
-			})
-		}
-	}
-}
+func TestOpenWorkload(t *testing.T) { runEveryStrategy(t, openCases) }
 
 // pacedJobs gives job i the intended start first + i×gap.
 func pacedJobs(jobs []strategies.Job, first time.Time, gap time.Duration) []strategies.Job {
