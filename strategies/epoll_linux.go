@@ -64,7 +64,6 @@ type conn struct {
 	events   uint32 // the epoll interest registered now
 	out      []byte // request bytes not yet written
 	reused   bool   // whether the request went on a kept-alive connection
-	retried  bool   // whether the job already moved to a fresh connection once
 	exchange exchange
 }
 
@@ -125,18 +124,8 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer e.cfg.Gauge.Add(-1)
 	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
-	woken := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { // on a goroutine of its own
-		defer close(woken) // last: Fetch may return only once the count is down
-		e.cfg.Gauge.Add(1)
-		defer e.cfg.Gauge.Add(-1)
-		unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
-	})
-	defer func() {
-		if !stop() {
-			<-woken // the wake-up is under way: let it finish before Close may close e.wake
-		}
-	}()
+	// A wake-up under way must finish before Close may close e.wake.
+	defer onCancel(ctx, e.cfg.Gauge, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })()
 	events := make([]unix.EpollEvent, 256)
 	for b.left > 0 {
 		if ctx.Err() != nil {
@@ -201,8 +190,7 @@ func (e *Epoll) start(b *batch, job int, fresh bool) {
 			return
 		}
 	}
-	c.retried = false // fail sets it again after a retry's start
-	c.exchange.begin(job, e.cfg.maxBodyBytes())
+	c.exchange.begin(job, time.Now(), e.cfg.maxBodyBytes())
 	c.out = t.request
 	b.active[job] = c
 	if c.state == stateIdle {
@@ -325,12 +313,12 @@ func (e *Epoll) read(b *batch, c *conn) {
 		e.complete(b, c, false)
 		return
 	}
-	used, done, err := c.exchange.feed(e.buf[:n])
+	done, keep, err := c.exchange.feed(e.buf[:n])
 	switch {
 	case err != nil:
 		e.fail(b, c, err)
 	case done:
-		e.complete(b, c, used == n && c.exchange.parser.KeepAlive)
+		e.complete(b, c, keep)
 	}
 }
 
@@ -351,16 +339,14 @@ func (e *Epoll) complete(b *batch, c *conn, keep bool) {
 // fail ends the connection's job with err, unless the job may be retried:
 // a kept-alive connection the server had closed before our request reached
 // it fails with no response byte, and the request goes again on a fresh one,
-// as net/http does.
+// as net/http does. A fresh connection is not reused, so a job is retried
+// at most once.
 func (e *Epoll) fail(b *batch, c *conn, err error) {
 	job := c.exchange.job
 	e.drop(c)
 	b.active[job] = nil
-	if c.reused && !c.exchange.received && !c.retried && b.ctx.Err() == nil {
+	if c.reused && !c.exchange.received && b.ctx.Err() == nil {
 		e.start(b, job, true)
-		if n := b.active[job]; n != nil {
-			n.retried = true
-		}
 		return
 	}
 	b.report(c.exchange.result(b.ctx, err))
@@ -397,7 +383,7 @@ func (e *Epoll) expire(b *batch, now time.Time) {
 		job := b.timeouts[0].job
 		b.timeouts = b.timeouts[1:]
 		if c := b.active[job]; c != nil {
-			c.retried = true // a timeout is final
+			c.reused = false // a timeout is final: no retry
 			e.fail(b, c, os.ErrDeadlineExceeded)
 		}
 	}

@@ -25,8 +25,11 @@ type target struct {
 // prepareTargets resolves every job's host once and renders its request.
 // It blocks for DNS; the loop itself never does.
 func prepareTargets(ctx context.Context, jobs []Job) []target {
-	resolved := map[string]string{} // host:port → ip:port
-	failed := map[string]error{}
+	type resolution struct {
+		addr string // ip:port
+		err  error
+	}
+	resolved := map[string]resolution{} // by host:port
 	targets := make([]target, len(jobs))
 	byURL := map[string]int{} // a URL seen before reuses its target
 	for i, job := range jobs {
@@ -35,30 +38,40 @@ func prepareTargets(ctx context.Context, jobs []Job) []target {
 			continue
 		}
 		byURL[job.URL] = i
-		u, err := url.Parse(job.URL)
-		switch {
-		case err != nil:
+		u, err := parseHTTPURL(job.URL)
+		if err != nil {
 			targets[i].err = err
-			continue
-		case u.Scheme != "http" || u.Host == "":
-			targets[i].err = fmt.Errorf("unsupported URL %q: want http://host/path", job.URL)
 			continue
 		}
 		hostPort := u.Host
 		if u.Port() == "" {
 			hostPort = net.JoinHostPort(u.Hostname(), "80")
 		}
-		if _, done := resolved[hostPort]; !done && failed[hostPort] == nil {
-			addr, err := resolve(ctx, hostPort)
-			resolved[hostPort], failed[hostPort] = addr, err
+		r, done := resolved[hostPort]
+		if !done {
+			r.addr, r.err = resolve(ctx, hostPort)
+			resolved[hostPort] = r
 		}
-		if targets[i].err = failed[hostPort]; targets[i].err == nil {
-			targets[i].addr = resolved[hostPort]
+		if targets[i].err = r.err; r.err == nil {
+			targets[i].addr = r.addr
 			targets[i].request = fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
 				u.RequestURI(), u.Host, userAgent)
 		}
 	}
 	return targets
+}
+
+// parseHTTPURL parses a job's URL and checks it is one every strategy can
+// fetch: http, with a host.
+func parseHTTPURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("strategies: unsupported URL %q: want http://host/path", raw)
+	}
+	return u, nil
 }
 
 // resolve turns host:port into ip:port, preferring IPv4.
@@ -96,8 +109,8 @@ type exchange struct {
 }
 
 // begin readies the exchange for a job.
-func (x *exchange) begin(job int, maxBody int64) {
-	x.job, x.start, x.received = job, time.Now(), false
+func (x *exchange) begin(job int, start time.Time, maxBody int64) {
+	x.job, x.start, x.received = job, start, false
 	x.scanner.Reset()
 	if x.parser.Body == nil {
 		x.parser.Body = func(b []byte) { x.scanner.Write(b) }
@@ -106,12 +119,14 @@ func (x *exchange) begin(job int, maxBody int64) {
 	x.parser.MaxBodyBytes = maxBody
 }
 
-// feed parses bytes read from the connection. It reports how many it used
-// and whether the response is complete.
-func (x *exchange) feed(data []byte) (int, bool, error) {
+// feed parses bytes read from the connection. It reports whether the
+// response is complete, and then whether the connection may carry the next
+// request: the server allows it and sent nothing past the response.
+func (x *exchange) feed(data []byte) (done, keep bool, err error) {
 	x.received = x.received || len(data) > 0
 	n, err := x.parser.Feed(data)
-	return n, x.parser.Done(), err
+	done = x.parser.Done()
+	return done, done && n == len(data) && x.parser.KeepAlive, err
 }
 
 // result is the job's Result once the response ended (err nil) or failed.
@@ -124,9 +139,5 @@ func (x *exchange) result(ctx context.Context, err error) Result {
 		return finish(ctx, res, &StatusError{Code: res.Status})
 	}
 	temp, ok := x.scanner.Temperature()
-	if !ok {
-		return finish(ctx, res, ErrNoTemperature)
-	}
-	res.Temperature, res.HasTemperature = temp, true
-	return finish(ctx, res, nil)
+	return pageResult(ctx, res, temp, ok)
 }

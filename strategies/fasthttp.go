@@ -67,18 +67,8 @@ func NewFastHTTP(cfg Config) *FastHTTP {
 // out because ctx ended, from the caller's goroutine.
 func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	f.conns.open()
-	closed := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { // on a goroutine of its own
-		defer close(closed) // last: Fetch may return only once the count is down
-		f.cfg.Gauge.Add(1)
-		defer f.cfg.Gauge.Add(-1)
-		f.conns.closeAll()
-	})
-	defer func() {
-		if !stop() {
-			<-closed // let a late closeAll finish before the next Fetch reopens
-		}
-	}()
+	// A late closeAll must finish before the next Fetch reopens.
+	defer onCancel(ctx, f.cfg.Gauge, f.conns.closeAll)()
 	if hasArrivals(jobs) {
 		f.fed(ctx, jobs, done)
 	} else {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +135,7 @@ func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 		dials: make(chan int, len(jobs)), // room for every job: nobody ever waits to queue one
 	}
 	b.left.Store(int64(len(jobs)))
-	if slices.ContainsFunc(jobs, func(j Job) bool { return !j.At.IsZero() }) {
+	if hasArrivals(jobs) {
 		b.slots = make(chan struct{}, min(g.cfg.concurrency(), len(jobs)))
 	}
 	var dialers sync.WaitGroup
@@ -317,8 +316,7 @@ func (b *gnetBatch) send(gc *gnetConn, job int, reused bool) {
 
 // sendOnLoop writes a job's request; it runs on the connection's loop.
 func (b *gnetBatch) sendOnLoop(gc *gnetConn, job int, reused bool) {
-	gc.x.begin(job, b.g.cfg.maxBodyBytes())
-	gc.x.start = b.started[job]
+	gc.x.begin(job, b.started[job], b.g.cfg.maxBodyBytes())
 	gc.batch, gc.busy, gc.reused, gc.timedOut = b, true, reused, false
 	if b.g.cfg.Timeout > 0 {
 		gc.deadlineJob.Store(int64(job))
@@ -391,15 +389,9 @@ func (b *gnetBatch) report(r Result) {
 // never claimed are reported canceled, and the connections carrying a
 // request are closed, which reports theirs (OnClose) as canceled too.
 func (b *gnetBatch) abort() {
-	for {
-		n := b.next.Load()
-		if n >= int64(len(b.targets)) {
-			break
-		}
-		if b.next.CompareAndSwap(n, int64(len(b.targets))) {
-			cancelFrom(b.ctx, int(n), len(b.targets), b.report)
-			break
-		}
+	// Claiming past the end stops claim; the jobs not claimed yet are ours.
+	if n := b.next.Swap(int64(len(b.targets))); n < int64(len(b.targets)) {
+		cancelFrom(b.ctx, int(n), len(b.targets), b.report)
 	}
 	for _, gc := range b.g.handler.all() {
 		gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
@@ -468,14 +460,13 @@ func (h *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 		c.Discard(-1) // bytes nobody asked for: the server misbehaves
 		return gnet.Close
 	}
-	used, done, err := gc.x.feed(data)
+	done, keep, err := gc.x.feed(data)
 	c.Discard(len(data))
 	switch {
 	case err != nil:
 		gc.settle(err, false)
 		return gnet.Close
 	case done:
-		keep := used == len(data) && gc.x.parser.KeepAlive
 		gc.settle(nil, keep)
 		if !keep {
 			return gnet.Close

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -99,11 +98,7 @@ func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
 		return finish(ctx, res, withSocketError(err, conn))
 	}
 	res.Status = resp.StatusCode
-	res = c.readBody(ctx, res, resp)
-	if res.Err != nil && res.Class != ClassHTTPStatus && res.Class != ClassTooLarge {
-		res = finish(ctx, res, withSocketError(res.Err, conn))
-	}
-	return res
+	return c.readBody(ctx, res, resp, conn)
 }
 
 // maxCachedURLs bounds parseURL's cache.
@@ -117,12 +112,9 @@ func (c *httpClient) parseURL(raw string) (*url.URL, error) {
 	if u, ok := c.urls.Load(raw); ok {
 		return u.(*url.URL), nil
 	}
-	u, err := url.Parse(raw)
+	u, err := parseHTTPURL(raw)
 	if err != nil {
 		return nil, err
-	}
-	if u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("strategies: unsupported URL %q: want http://host/path", raw)
 	}
 	if c.cached.Load() < maxCachedURLs { // a crawl of distinct URLs must not grow the cache forever
 		if _, loaded := c.urls.LoadOrStore(raw, u); !loaded {
@@ -207,8 +199,9 @@ func withSocketError(err error, conn net.Conn) error {
 	return err
 }
 
-// readBody reads resp's body, closes it and processes the page.
-func (c *httpClient) readBody(ctx context.Context, res Result, resp *http.Response) Result {
+// readBody reads resp's body, closes it and processes the page. conn is
+// the connection it came on, whose socket error explains a failed read.
+func (c *httpClient) readBody(ctx context.Context, res Result, resp *http.Response, conn net.Conn) Result {
 	defer resp.Body.Close()
 	buf := c.getBuffer()
 	defer c.bufs.Put(buf)
@@ -218,7 +211,7 @@ func (c *httpClient) readBody(ctx context.Context, res Result, resp *http.Respon
 	res.Bytes = n
 	switch {
 	case err != nil:
-		return finish(ctx, res, err)
+		return finish(ctx, res, withSocketError(err, conn))
 	case n > limit:
 		return finish(ctx, res, ErrTooLarge)
 	case resp.StatusCode != http.StatusOK:
@@ -254,6 +247,12 @@ func (c *httpClient) Close() error {
 // Every strategy ends a 200 response here.
 func processPage(ctx context.Context, res Result, page []byte) Result {
 	temp, ok := ParseTemperature(page)
+	return pageResult(ctx, res, temp, ok)
+}
+
+// pageResult finishes a 200 response whose page was read: with its
+// temperature, or failing with ErrNoTemperature.
+func pageResult(ctx context.Context, res Result, temp float64, ok bool) Result {
 	if !ok {
 		return finish(ctx, res, ErrNoTemperature)
 	}

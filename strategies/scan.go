@@ -27,14 +27,18 @@ func (s *TemperatureScanner) Write(p []byte) (int, error) {
 	}
 	// Scan the carried tail with the new piece: a reading cut in two by the
 	// read boundary is whole again here. The tail alone held no reading, or
-	// the previous Write would have found it.
-	s.scratch = append(append(s.scratch[:0], s.carry...), p...)
-	if v, ok := ParseTemperature(s.scratch); ok {
+	// the previous Write would have found it. With nothing carried (a page
+	// that arrives in one read) the piece is scanned where it lies.
+	piece := p
+	if len(s.carry) > 0 {
+		s.scratch = append(append(s.scratch[:0], s.carry...), p...)
+		piece = s.scratch
+	}
+	if v, ok := ParseTemperature(piece); ok {
 		s.found, s.value = true, v
 		return len(p), nil
 	}
-	tail := s.scratch[max(0, len(s.scratch)-scanCarry):]
-	s.carry = append(s.carry[:0], tail...)
+	s.carry = append(s.carry[:0], piece[max(0, len(piece)-scanCarry):]...)
 	return len(p), nil
 }
 

@@ -128,6 +128,25 @@ func (c Config) maxBodyBytes() int64 {
 	return c.MaxBodyBytes
 }
 
+// onCancel runs f on a goroutine of its own (counted on gauge) when ctx
+// ends, to wake or unblock a batch. Call the returned function when the
+// batch is over: it stops f from running, or waits until f has returned,
+// so that nothing f touches is used after the batch.
+func onCancel(ctx context.Context, gauge *Gauge, f func()) (stop func()) {
+	ran := make(chan struct{})
+	stopFunc := context.AfterFunc(ctx, func() {
+		defer close(ran) // last: the caller may go on only once the count is down
+		gauge.Add(1)
+		defer gauge.Add(-1)
+		f()
+	})
+	return func() {
+		if !stopFunc() {
+			<-ran
+		}
+	}
+}
+
 // hasArrivals reports whether any job has an intended start: an open
 // workload, which a strategy must pace.
 func hasArrivals(jobs []Job) bool {

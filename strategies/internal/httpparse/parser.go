@@ -97,10 +97,6 @@ func (p *Parser) Reset() {
 // Done reports whether the response has ended.
 func (p *Parser) Done() bool { return p.st == complete }
 
-// InHeader reports whether the parser is still reading the head: the
-// article's flag.
-func (p *Parser) InHeader() bool { return p.st == inHeader }
-
 // Feed parses data, the next bytes from the connection. It returns how many
 // bytes it used: fewer than len(data) only when the response ended inside
 // data (the rest belongs to whatever follows). After the end, Feed uses
