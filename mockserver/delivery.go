@@ -385,7 +385,10 @@ func applyOne(key, v string, d *Delay, b *Body, forced **fault) error {
 		if err != nil {
 			return fmt.Errorf("bad chunked %q: want true or false", v)
 		}
-		b.Encoding = map[bool]string{true: "chunked", false: "length"}[on]
+		b.Encoding = "length"
+		if on {
+			b.Encoding = "chunked"
+		}
 	case "body":
 		b.Encoding = v
 	case "rate":

@@ -88,14 +88,21 @@ func (d Delay) draw(r *rand.Rand, maxDelay time.Duration) time.Duration {
 // counter per station.
 type sequence struct {
 	seed     uint64
-	counters map[string]*atomic.Uint64 // read-only after start
-	others   atomic.Uint64             // codes outside the catalogue
+	counters map[string]*stationCounter // read-only after start
+	others   atomic.Uint64              // codes outside the catalogue
+}
+
+// stationCounter counts a station's requests; hash is its stationHash,
+// computed once rather than on every request.
+type stationCounter struct {
+	n    atomic.Uint64
+	hash uint64
 }
 
 func newSequence(seed int64) *sequence {
-	s := &sequence{seed: uint64(seed), counters: make(map[string]*atomic.Uint64, len(catalogue))}
+	s := &sequence{seed: uint64(seed), counters: make(map[string]*stationCounter, len(catalogue))}
 	for _, st := range catalogue {
-		s.counters[st.ICAO] = new(atomic.Uint64)
+		s.counters[st.ICAO] = &stationCounter{hash: stationHash(st.ICAO)}
 	}
 	return s
 }
@@ -103,9 +110,8 @@ func newSequence(seed int64) *sequence {
 // next returns the random source of the next request for a station. Each
 // request draws, in this order: its delay, then its fault.
 func (s *sequence) next(icao string) *rand.Rand {
-	counter, ok := s.counters[icao]
-	if !ok {
-		counter = &s.others
+	if c, ok := s.counters[icao]; ok {
+		return rand.New(rand.NewPCG(s.seed^c.hash, c.n.Add(1)))
 	}
-	return rand.New(rand.NewPCG(s.seed^stationHash(icao), counter.Add(1)))
+	return rand.New(rand.NewPCG(s.seed^stationHash(icao), s.others.Add(1)))
 }

@@ -32,6 +32,12 @@ func HTMLPath(icao string) string { return htmlPrefix + strings.ToUpper(icao) + 
 // TXTPath is the path of a station's decoded METAR text record.
 func TXTPath(icao string) string { return txtPrefix + strings.ToUpper(icao) + txtSuffix }
 
+// pageKey names a rendered page: a station (upper case) and a form.
+type pageKey struct {
+	icao string
+	kind pageKind
+}
+
 // stationFromPath splits a page path into the station code and the page
 // form. ok is false for paths of neither form; the code is not checked
 // against the catalogue.
@@ -227,16 +233,4 @@ func (o Observation) renderHTML(withTemp bool) []byte {
 // notFoundPage is the body of a 404, worded like the old site's.
 func notFoundPage(path string) []byte {
 	return fmt.Appendf(nil, "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n<body><h1>Not Found</h1>\n<p>The requested URL %s was not found on this server.</p>\n</body></html>\n", html.EscapeString(path))
-}
-
-// canonicalPath maps a page path to the key its page is stored under.
-func canonicalPath(path string) string {
-	icao, kind, ok := stationFromPath(path)
-	switch {
-	case !ok:
-		return path
-	case kind == pageTXT:
-		return TXTPath(icao)
-	}
-	return HTMLPath(icao)
 }

@@ -45,11 +45,11 @@ func readRequest(br *bufio.Reader) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	req, http11, err := parseRequestLine(line)
+	req, err := parseRequestLine(line)
 	if err != nil {
 		return request{}, err
 	}
-	if err := readHeaders(br, &req, http11, len(line)); err != nil {
+	if err := readHeaders(br, &req, len(line)); err != nil {
 		return request{}, err
 	}
 	return req, nil
@@ -83,11 +83,11 @@ func readLine(br *bufio.Reader, limit, tooLong int) ([]byte, error) {
 
 // parseRequestLine reads "GET /path?query HTTP/1.1". Absolute URLs
 // (http://host/path) are accepted, as HTTP/1.1 asks of servers.
-func parseRequestLine(line []byte) (request, bool, error) {
+func parseRequestLine(line []byte) (request, error) {
 	method, rest, ok1 := bytes.Cut(line, []byte(" "))
 	target, version, ok2 := bytes.Cut(rest, []byte(" "))
 	if !ok1 || !ok2 || !isToken(method) || len(target) == 0 || bytes.ContainsAny(target, " \t") {
-		return request{}, false, badRequest("malformed request line")
+		return request{}, badRequest("malformed request line")
 	}
 	var http11 bool
 	switch string(version) {
@@ -95,7 +95,7 @@ func parseRequestLine(line []byte) (request, bool, error) {
 		http11 = true
 	case "HTTP/1.0":
 	default:
-		return request{}, false, &requestError{505, "unsupported HTTP version"}
+		return request{}, &requestError{505, "unsupported HTTP version"}
 	}
 	t := string(target)
 	if after, ok := strings.CutPrefix(t, "http://"); ok {
@@ -106,15 +106,15 @@ func parseRequestLine(line []byte) (request, bool, error) {
 		}
 	}
 	if !strings.HasPrefix(t, "/") {
-		return request{}, false, badRequest("request target must be a path")
+		return request{}, badRequest("request target must be a path")
 	}
 	path, query, _ := strings.Cut(t, "?")
-	return request{method: string(method), path: path, query: query, keepAlive: http11, http10: !http11}, http11, nil
+	return request{method: string(method), path: path, query: query, keepAlive: http11, http10: !http11}, nil
 }
 
 // readHeaders reads header lines up to the blank line, keeping what the
 // server uses: Connection, Content-Length, Transfer-Encoding and Host.
-func readHeaders(br *bufio.Reader, req *request, http11 bool, used int) error {
+func readHeaders(br *bufio.Reader, req *request, used int) error {
 	hasHost, hasLength := false, false
 	for {
 		line, err := readLine(br, maxRequestLine, 431)
@@ -150,7 +150,7 @@ func readHeaders(br *bufio.Reader, req *request, http11 bool, used int) error {
 			req.bodyLen, hasLength = n, true
 		}
 	}
-	if http11 && !hasHost {
+	if !req.http10 && !hasHost {
 		return badRequest("HTTP/1.1 request without Host")
 	}
 	return nil

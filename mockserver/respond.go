@@ -24,20 +24,20 @@ func (s *Server) handle(c *conn, req request) bool {
 	case req.path == "/":
 		r.status, r.contentType, r.body = 200, "text/html; charset=utf-8", indexBody
 	default:
-		if _, _, ok := stationFromPath(req.path); ok {
-			return s.servePage(c, req, r)
+		if icao, kind, ok := stationFromPath(req.path); ok {
+			return s.servePage(c, req, r, pageKey{icao, kind})
 		}
 		r.status, r.contentType, r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
 	}
-	r.extra = append(r.extra, serverTiming(0, 0)) // every response says what was injected, here nothing
+	r.extra = append(r.extra, nothingInjected) // every response says what was injected
 	return s.send(c, r, Body{})
 }
 
 // servePage answers a station page: it draws the delay and the fault, waits
 // (in the queue, then the delay), and delivers the page as the model says.
-func (s *Server) servePage(c *conn, req request, r response) bool {
+func (s *Server) servePage(c *conn, req request, r response, key pageKey) bool {
 	m := s.model.Load()
-	icao, _, _ := stationFromPath(req.path)
+	icao := key.icao
 	delay := m.delayFor(icao)
 	body := m.Body
 	forced, err := applyQuery(req.query, &delay, &body, s.cfg.MaxDelay)
@@ -59,7 +59,7 @@ func (s *Server) servePage(c *conn, req request, r response) bool {
 	s.stats.delay(queued + wait)
 	r.extra = append(r.extra, serverTiming(queued, wait))
 
-	p, found := s.pages[canonicalPath(req.path)]
+	p, found := s.pages[key]
 	switch {
 	case !found:
 		r.status, r.contentType, r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
@@ -94,6 +94,10 @@ func (s *Server) queue(m *compiled, wait time.Duration) (time.Duration, bool) {
 	<-m.queue
 	return queued, ok
 }
+
+// nothingInjected is the Server-Timing of a response the server did not
+// delay: the same for every such response, so made once.
+var nothingInjected = serverTiming(0, 0)
 
 // serverTiming tells the client how long the server waited on purpose, so
 // that it can tell injected latency from its own overhead.

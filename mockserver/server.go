@@ -111,7 +111,7 @@ func (c Config) validate() error {
 type Server struct {
 	cfg      Config
 	listener net.Listener
-	pages    map[string]page // by canonical path; read-only after Start
+	pages    map[pageKey]page // read-only after Start
 	seq      *sequence
 	model    atomic.Pointer[compiled]
 	stats    *stats
@@ -168,12 +168,12 @@ func Start(cfg Config) (*Server, error) {
 
 // renderAll renders both pages of every station once: observations depend
 // only on the seed, so serving a page is a map look-up and a write.
-func renderAll(seed int64) map[string]page {
-	pages := make(map[string]page, 2*len(catalogue))
+func renderAll(seed int64) map[pageKey]page {
+	pages := make(map[pageKey]page, 2*len(catalogue))
 	for _, st := range catalogue {
 		obs := observe(seed, st)
-		pages[HTMLPath(st.ICAO)] = page{obs.renderHTML(true), obs.renderHTML(false), "text/html; charset=utf-8"}
-		pages[TXTPath(st.ICAO)] = page{obs.renderTXT(true), obs.renderTXT(false), "text/plain; charset=utf-8"}
+		pages[pageKey{st.ICAO, pageHTML}] = page{obs.renderHTML(true), obs.renderHTML(false), "text/html; charset=utf-8"}
+		pages[pageKey{st.ICAO, pageTXT}] = page{obs.renderTXT(true), obs.renderTXT(false), "text/plain; charset=utf-8"}
 	}
 	return pages
 }

@@ -61,7 +61,10 @@ func (s *stats) end() {
 }
 
 func (s *stats) fault(kind string) {
-	c, _ := s.faults.LoadOrStore(kind, new(atomic.Int64))
+	c, ok := s.faults.Load(kind)
+	if !ok { // the first of its kind: only then make a counter
+		c, _ = s.faults.LoadOrStore(kind, new(atomic.Int64))
+	}
 	c.(*atomic.Int64).Add(1)
 }
 

@@ -463,17 +463,9 @@ func startServer(seed int64) (base string, stop func(), err error) {
 	}
 	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--seed", strconv.FormatInt(seed, 10), "--stop-on-stdin-eof")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	lifeline, err := cmd.StdinPipe()
+	proc, err := serverproc.Start(cmd) // its stdin is the lifeline --stop-on-stdin-eof watches
 	if err != nil {
 		return "", nil, err
 	}
-	proc, err := serverproc.Start(cmd)
-	if err != nil {
-		lifeline.Close()
-		return "", nil, err
-	}
-	return proc.URL, func() {
-		proc.Close()
-		lifeline.Close()
-	}, nil
+	return proc.URL, func() { proc.Close() }, nil
 }

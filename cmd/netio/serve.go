@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 )
 
@@ -109,7 +110,7 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 
 	if f.stopOnEOF {
-		ctx = stopOnEOF(ctx, os.Stdin)
+		ctx = serverproc.StopOnEOF(ctx, os.Stdin)
 	}
 	srv, err := mockserver.Start(cfg)
 	if err != nil {
@@ -127,18 +128,6 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "netio serve: shutting down")
 	return srv.Close()
-}
-
-// stopOnEOF returns a context that also ends when r reaches its end (or
-// fails): the parent holding the other end of the pipe closed it, or died.
-// The reading goroutine ends with r; the process exits right after.
-func stopOnEOF(ctx context.Context, r io.Reader) context.Context {
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		io.Copy(io.Discard, r)
-		cancel()
-	}()
-	return ctx
 }
 
 // config builds the server's configuration: the profile, if any, then the

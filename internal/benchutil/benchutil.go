@@ -1,12 +1,17 @@
 // Package benchutil holds the small helpers the measuring tools under
 // internal/cmd share: finding a free port, waiting for a server to listen,
-// and reading a figure out of a peer's report.
+// running a peer and reading its report, and medians of rounds.
 package benchutil
 
 import (
+	"cmp"
 	"fmt"
 	"net"
+	"os/exec"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,4 +45,67 @@ func Find(s, pattern string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// Run runs a command to its end and returns its output (stdout and stderr)
+// and the CPU time it spent, user and system.
+func Run(name string, args ...string) (out string, cpu time.Duration, err error) {
+	cmd := exec.Command(name, args...)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(b), 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return string(b), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+}
+
+// Wrk is what the tools read of wrk's report.
+type Wrk struct {
+	RPS          float64
+	Requests     int
+	SocketErrors string  // "" when wrk reports none
+	Non2xx       int     // non-2xx or 3xx responses
+	P50, P99     float64 // ms, with --latency
+}
+
+// ParseWrk reads wrk's report.
+func ParseWrk(out string) Wrk {
+	var w Wrk
+	w.RPS, _ = strconv.ParseFloat(Find(out, `Requests/sec:\s+([\d.]+)`), 64)
+	w.Requests, _ = strconv.Atoi(Find(out, `(\d+) requests in`))
+	w.SocketErrors = Find(out, `Socket errors: (.*)`)
+	w.Non2xx, _ = strconv.Atoi(Find(out, `Non-2xx or 3xx responses: (\d+)`))
+	w.P50 = millis(Find(out, `\s50%\s+(\S+)`))
+	w.P99 = millis(Find(out, `\s99%\s+(\S+)`))
+	return w
+}
+
+// millis reads wrk's "51.27ms", "1.05s" or "950.00us".
+func millis(v string) float64 {
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"ms", 1}, {"us", 0.001}, {"s", 1000}, {"m", 60000}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			f, _ := strconv.ParseFloat(n, 64)
+			return f * u.scale
+		}
+	}
+	return 0
+}
+
+// MedianBy returns the middle element of xs (the upper one of an even
+// count) in the order of key. xs is not changed.
+func MedianBy[T any](xs []T, key func(T) float64) T {
+	s := slices.Clone(xs)
+	slices.SortFunc(s, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+	return s[len(s)/2]
+}
+
+// Ints truncates each figure, for printing the rounds of a measurement.
+func Ints(xs []float64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
 }

@@ -47,24 +47,17 @@ func serve(spec string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// StartMock's parent holds the other end of stdin and writes nothing:
+	// the end of it means the parent is gone without having closed us (a
+	// test binary killed at its -timeout, say).
+	ctx = StopOnEOF(ctx, stdin)
 	srv, err := mockserver.Start(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	orphaned := make(chan struct{})
-	go func() {
-		// StartMock's parent holds the other end of stdin and writes
-		// nothing: the end of it means the parent is gone, without having
-		// closed us (a test binary killed at its -timeout, say).
-		io.Copy(io.Discard, stdin)
-		close(orphaned)
-	}()
 	fmt.Fprintf(stdout, "netio mock NOAA server on %s\n", srv.URL())
-	select {
-	case <-ctx.Done():
-	case <-orphaned:
-	}
+	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -76,7 +69,7 @@ func serve(spec string, stdin io.Reader, stdout, stderr io.Writer) int {
 // the running executable, which must be a test binary whose TestMain calls
 // MaybeServe first. It returns once the child serves, as Start does; the
 // caller must Close the Proc. The child stops by itself if this process
-// dies without closing it.
+// dies without closing it: it watches Start's lifeline on its stdin.
 func StartMock(cfg mockserver.Config) (*Proc, error) {
 	spec, err := json.Marshal(cfg)
 	if err != nil {
@@ -94,11 +87,6 @@ func StartMock(cfg mockserver.Config) (*Proc, error) {
 		// A -race binary sleeps a second on exit by default, to let late
 		// reports out: it would make every Close take that second.
 		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
-	}
-	// The child's stdin is a pipe whose writing end only this process
-	// holds: it ends when this process does. exec closes it after Wait.
-	if _, err := cmd.StdinPipe(); err != nil {
-		return nil, fmt.Errorf("serverproc: mock stdin: %w", err)
 	}
 	p, err := Start(cmd)
 	if err != nil {

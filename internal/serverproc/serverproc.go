@@ -10,6 +10,7 @@ package serverproc
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -69,6 +70,10 @@ type Proc struct {
 // receives a copy of the child's stderr. A zero cmd.WaitDelay is set to
 // one second, so that a grandchild holding stderr open cannot stall the
 // wait for the child. On success the caller must Close the Proc.
+//
+// An unset cmd.Stdin becomes a lifeline: a pipe whose writing end only
+// this process holds, so that it ends when this process dies, however it
+// dies. A child that watches it (StopOnEOF) never outlives its parent.
 func Start(cmd *exec.Cmd) (*Proc, error) {
 	p := &Proc{cmd: cmd, name: filepath.Base(cmd.Path), stderr: &tail.Buffer{Max: 2048}, exited: make(chan struct{})}
 	if cmd.Stdout != nil {
@@ -82,6 +87,14 @@ func Start(cmd *exec.Cmd) (*Proc, error) {
 	}
 	cmd.Stdout = w
 	cmd.Stderr = teeWriter(cmd.Stderr, p.stderr)
+	if cmd.Stdin == nil {
+		// exec keeps the writing end, writes nothing and closes it after Wait.
+		if _, err := cmd.StdinPipe(); err != nil {
+			stdout.Close()
+			w.Close()
+			return nil, fmt.Errorf("serverproc: start %s: %w", p.name, err)
+		}
+	}
 	if cmd.WaitDelay == 0 {
 		cmd.WaitDelay = time.Second
 	}
@@ -102,6 +115,19 @@ func Start(cmd *exec.Cmd) (*Proc, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// StopOnEOF returns a context that also ends when r reaches its end (or
+// fails): the parent holding the other end of the pipe closed it, or died
+// (see Start's lifeline). The reading goroutine ends with r; a process that
+// uses this exits right after.
+func StopOnEOF(ctx context.Context, r io.Reader) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		io.Copy(io.Discard, r)
+		cancel()
+	}()
+	return ctx
 }
 
 // awaitURL waits for the child's URL, its exit, or the start timeout,

@@ -5,7 +5,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
+	"net"
 	"net/http"
 )
 
@@ -17,5 +19,10 @@ func main() {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(page)
 	})
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("net/http hello on http://%s\n", ln.Addr()) // the line a parent waits for
+	log.Fatal(http.Serve(ln, nil))
 }

@@ -25,15 +25,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"slices"
-	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/internal/benchutil"
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -98,26 +98,14 @@ func throughput(bombardier string, rounds int, d time.Duration) {
 }
 
 func rpsOf(rs []run) []int {
-	out := make([]int, len(rs))
+	rps := make([]float64, len(rs))
 	for i, r := range rs {
-		out[i] = int(r.rps)
+		rps[i] = r.rps
 	}
-	return out
+	return benchutil.Ints(rps)
 }
 
-func median(rs []run) run {
-	s := slices.Clone(rs)
-	slices.SortFunc(s, func(a, b run) int {
-		switch {
-		case a.rps < b.rps:
-			return -1
-		case a.rps > b.rps:
-			return 1
-		}
-		return 0
-	})
-	return s[len(s)/2]
-}
+func median(rs []run) run { return benchutil.MedianBy(rs, func(r run) float64 { return r.rps }) }
 
 // startNginx serves one station page from a temporary folder with two
 // worker processes, and returns its URL.
@@ -167,25 +155,23 @@ func stationPage() []byte {
 	return b
 }
 
-// childCPU runs a command and returns its output and CPU time.
-func childCPU(name string, args ...string) (string, time.Duration) {
-	cmd := exec.Command(name, args...)
-	out, err := cmd.CombinedOutput()
+// runCPU runs a peer to its end and returns its output and CPU time.
+func runCPU(name string, args ...string) (string, time.Duration) {
+	out, cpu, err := benchutil.Run(name, args...)
 	if err != nil {
-		log.Fatalf("peercompare: %s: %v\n%s", name, err, out)
+		log.Fatalf("peercompare: %v\n%s", err, out)
 	}
-	return string(out), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return out, cpu
 }
 
 func wrk(url string, d time.Duration) run {
-	out, cpu := childCPU("wrk", "-t1", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), url)
-	n, _ := strconv.Atoi(benchutil.Find(out, `(\d+) requests in`))
-	rps, _ := strconv.ParseFloat(benchutil.Find(out, `Requests/sec:\s+([\d.]+)`), 64)
-	return run{rps, float64(cpu.Microseconds()) / float64(n)}
+	out, cpu := runCPU("wrk", "-t1", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), url)
+	w := benchutil.ParseWrk(out)
+	return run{w.RPS, float64(cpu.Microseconds()) / float64(w.Requests)}
 }
 
 func bomb(bin, url string, d time.Duration) run {
-	out, cpu := childCPU(bin, "-c", "64", "-d", d.String(), "-p", "r", "-o", "j", url)
+	out, cpu := runCPU(bin, "-c", "64", "-d", d.String(), "-p", "r", "-o", "j", url)
 	var res struct {
 		Result struct {
 			Req2xx int64 `json:"req2xx"`
@@ -194,7 +180,7 @@ func bomb(bin, url string, d time.Duration) run {
 			} `json:"rps"`
 		} `json:"result"`
 	}
-	if err := json.Unmarshal([]byte(out[regexp.MustCompile(`\{`).FindStringIndex(out)[0]:]), &res); err != nil {
+	if err := json.Unmarshal([]byte(out[max(strings.IndexByte(out, '{'), 0):]), &res); err != nil {
 		log.Fatalf("peercompare: bombardier output: %v\n%s", err, out)
 	}
 	return run{res.Result.RPS.Mean, float64(cpu.Microseconds()) / float64(res.Result.Req2xx)}
@@ -212,16 +198,10 @@ func strategy(name, url string, d time.Duration) run {
 	for i := range jobs {
 		jobs[i] = strategies.Job{Name: "New York", URL: url}
 	}
-	failed := 0
-	done := func(r strategies.Result) {
-		if !r.OK() {
-			failed++
-		}
-	}
-	f.Fetch(context.Background(), jobs[:2000], func(strategies.Result) {})
-	cpu0, start, n := cpuUsed(), time.Now(), 0
+	fetchCounting(f, jobs[:2000])
+	cpu0, start, n, failed := cpuUsed(), time.Now(), 0, 0
 	for time.Since(start) < d {
-		f.Fetch(context.Background(), jobs, done)
+		failed += fetchCounting(f, jobs)
 		n += len(jobs)
 	}
 	elapsed, cpu := time.Since(start), cpuUsed()-cpu0
@@ -232,13 +212,16 @@ func strategy(name, url string, d time.Duration) run {
 }
 
 func latency(netio string) {
-	addr, err := benchutil.FreeAddr()
+	srv, err := serverproc.Start(exec.Command(netio, "serve", "--addr", "127.0.0.1:0", "--latency", "50ms"))
 	must(err)
-	cmd := exec.Command(netio, "serve", "--addr", addr, "--latency", "50ms")
-	must(cmd.Start())
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	must(benchutil.WaitListening(addr))
+	defer srv.Close()
 	const n, c = 10000, 1000
+	stations := mockserver.Stations()
+	jobs := make([]strategies.Job, n)
+	for i := range jobs {
+		st := stations[i%len(stations)]
+		jobs[i] = strategies.Job{Name: st.City, URL: srv.URL + mockserver.HTMLPath(st.ICAO)}
+	}
 	ideal := time.Duration((n+c-1)/c) * 50 * time.Millisecond
 	fmt.Printf("2. N=%d, 50 ms fixed latency, C=%d, netio serve in its own process: wall / ideal (%v)\n", n, c, ideal)
 	fmt.Printf("   %-12s %10s %10s %8s %8s\n", "strategy", "cold", "warm", "cold×", "warm×")
@@ -246,11 +229,6 @@ func latency(netio string) {
 		info, _ := strategies.Lookup(name)
 		f, err := info.New(strategies.Config{Concurrency: c, Timeout: 30 * time.Second})
 		must(err)
-		jobs := make([]strategies.Job, n)
-		for i := range jobs {
-			st := mockserver.Stations()[i%40]
-			jobs[i] = strategies.Job{Name: st.City, URL: "http://" + addr + mockserver.HTMLPath(st.ICAO)}
-		}
 		cold, coldFailed := timed(f, jobs)
 		warm, warmFailed := timed(f, jobs)
 		strategies.Close(f)
@@ -267,14 +245,21 @@ func latency(netio string) {
 }
 
 func timed(f strategies.Fetcher, jobs []strategies.Job) (time.Duration, int) {
-	failed := make(chan struct{}, len(jobs))
 	start := time.Now()
+	failed := fetchCounting(f, jobs)
+	return time.Since(start), failed
+}
+
+// fetchCounting runs one batch and counts its failed requests. done may
+// run on many goroutines at once: the count is atomic.
+func fetchCounting(f strategies.Fetcher, jobs []strategies.Job) int {
+	var failed atomic.Int64
 	f.Fetch(context.Background(), jobs, func(r strategies.Result) {
 		if !r.OK() {
-			failed <- struct{}{}
+			failed.Add(1)
 		}
 	})
-	return time.Since(start), len(failed)
+	return int(failed.Load())
 }
 
 func must(err error) {

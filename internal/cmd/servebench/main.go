@@ -19,12 +19,12 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/netio-lab/netio/internal/benchutil"
+	"github.com/netio-lab/netio/internal/serverproc"
 )
 
 func main() {
@@ -46,23 +46,20 @@ func main() {
 // server is a child process serving on a free loopback port.
 type server struct {
 	cmd  *exec.Cmd
+	proc *serverproc.Proc
 	addr string
 }
 
+// startServer runs bin on a free loopback port; like netio serve, it must
+// print its http:// URL.
 func startServer(bin string, args ...string) *server {
-	addr, err := benchutil.FreeAddr()
+	cmd := exec.Command(bin, append(args, "--addr", "127.0.0.1:0")...)
+	cmd.Stderr = os.Stderr
+	proc, err := serverproc.Start(cmd)
 	if err != nil {
 		log.Fatal("servebench: ", err)
 	}
-	cmd := exec.Command(bin, append(args, "--addr", addr)...)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		log.Fatalf("servebench: start %s: %v", bin, err)
-	}
-	if err := benchutil.WaitListening(addr); err != nil {
-		log.Fatalf("servebench: %s: %v", bin, err)
-	}
-	return &server{cmd, addr}
+	return &server{cmd, proc, strings.TrimPrefix(proc.URL, "http://")}
 }
 
 // peakRSS is the process's high-water resident set size, in MB.
@@ -76,49 +73,16 @@ func (s *server) peakRSS() float64 {
 	return float64(kb) / 1024
 }
 
-func (s *server) stop() {
-	s.cmd.Process.Signal(os.Interrupt)
-	s.cmd.Wait()
-}
+// stop interrupts the server and waits for it; how it exited does not
+// matter here.
+func (s *server) stop() { s.proc.Close() }
 
-// wrkResult is what servebench reads of wrk's report.
-type wrkResult struct {
-	rps          float64
-	requests     int
-	socketErrors string
-	non2xx       int
-	p50, p99     float64 // ms, with --latency
-	out          string
-}
-
-func wrk(args ...string) wrkResult {
-	out, err := exec.Command("wrk", args...).CombinedOutput()
+func wrk(args ...string) benchutil.Wrk {
+	out, _, err := benchutil.Run("wrk", args...)
 	if err != nil {
-		log.Fatalf("servebench: wrk %v: %v\n%s", args, err, out)
+		log.Fatalf("servebench: %v\n%s", err, out)
 	}
-	s := string(out)
-	r := wrkResult{out: s}
-	r.rps, _ = strconv.ParseFloat(benchutil.Find(s, `Requests/sec:\s+([\d.]+)`), 64)
-	r.requests, _ = strconv.Atoi(benchutil.Find(s, `(\d+) requests in`))
-	r.socketErrors = benchutil.Find(s, `Socket errors: (.*)`)
-	r.non2xx, _ = strconv.Atoi(benchutil.Find(s, `Non-2xx or 3xx responses: (\d+)`))
-	r.p50 = millis(benchutil.Find(s, `\s50%\s+(\S+)`))
-	r.p99 = millis(benchutil.Find(s, `\s99%\s+(\S+)`))
-	return r
-}
-
-// millis reads wrk's "51.27ms", "1.05s" or "950.00us".
-func millis(v string) float64 {
-	for _, u := range []struct {
-		suffix string
-		scale  float64
-	}{{"ms", 1}, {"us", 0.001}, {"s", 1000}, {"m", 60000}} {
-		if n, ok := strings.CutSuffix(v, u.suffix); ok {
-			f, _ := strconv.ParseFloat(n, 64)
-			return f * u.scale
-		}
-	}
-	return 0
+	return benchutil.ParseWrk(out)
 }
 
 func verdict(ok bool) string {
@@ -129,9 +93,7 @@ func verdict(ok bool) string {
 }
 
 func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
+	return benchutil.MedianBy(xs, func(x float64) float64 { return x })
 }
 
 const page = "/weather/current/KNYC.html"
@@ -144,22 +106,14 @@ func throughput(netio, hello string, d time.Duration, rounds int) {
 	dur := fmt.Sprintf("%ds", int(d.Seconds()))
 	var ours, theirs []float64
 	for range rounds {
-		ours = append(ours, wrk("-t2", "-c64", "-d"+dur, "http://"+mock.addr+page).rps)
-		theirs = append(theirs, wrk("-t2", "-c64", "-d"+dur, "http://"+plain.addr+"/").rps)
+		ours = append(ours, wrk("-t2", "-c64", "-d"+dur, "http://"+mock.addr+page).RPS)
+		theirs = append(theirs, wrk("-t2", "-c64", "-d"+dur, "http://"+plain.addr+"/").RPS)
 	}
 	ratio := median(ours) / median(theirs)
 	fmt.Printf("1. throughput, no delay, wrk -t2 -c64, alternated, median of %d\n", rounds)
-	fmt.Printf("   netio serve     %8.0f req/s  %v\n", median(ours), rounded(ours))
-	fmt.Printf("   net/http hello  %8.0f req/s  %v\n", median(theirs), rounded(theirs))
+	fmt.Printf("   netio serve     %8.0f req/s  %v\n", median(ours), benchutil.Ints(ours))
+	fmt.Printf("   net/http hello  %8.0f req/s  %v\n", median(theirs), benchutil.Ints(theirs))
 	fmt.Printf("   ratio %.2f (target >= 1.00)  %s\n\n", ratio, verdict(ratio >= 1))
-}
-
-func rounded(xs []float64) []int {
-	out := make([]int, len(xs))
-	for i, x := range xs {
-		out[i] = int(x)
-	}
-	return out
 }
 
 func tenThousand(netio string) {
@@ -167,10 +121,10 @@ func tenThousand(netio string) {
 	defer mock.stop()
 	r := wrk("-t2", "-c10000", "-d6s", "--timeout", "5s", "http://"+mock.addr+page)
 	rss := mock.peakRSS()
-	ok := r.socketErrors == "" && r.non2xx == 0 && r.requests >= 40000
+	ok := r.SocketErrors == "" && r.Non2xx == 0 && r.Requests >= 40000
 	fmt.Printf("2. 10,000 connections, 1 s delay each, wrk -t2 -c10000 -d6s\n")
 	fmt.Printf("   %d requests (each connection completes one a second; wrk does not count those cut off at the end), socket errors: %s, non-2xx: %d  %s\n",
-		r.requests, orNone(r.socketErrors), r.non2xx, verdict(ok))
+		r.Requests, orNone(r.SocketErrors), r.Non2xx, verdict(ok))
 	fmt.Printf("   server peak RSS %.0f MB (target < 200 MB)  %s\n\n", rss, verdict(rss > 0 && rss < 200))
 }
 
@@ -186,6 +140,6 @@ func accuracy(netio string) {
 	defer mock.stop()
 	r := wrk("-t2", "-c1000", "-d10s", "--latency", "http://"+mock.addr+page)
 	fmt.Printf("3. latency accuracy, 50 ms fixed, wrk -t2 -c1000 -d10s --latency\n")
-	fmt.Printf("   p50 %.2f ms (target 49.5-53)  %s\n", r.p50, verdict(r.p50 >= 49.5 && r.p50 <= 53))
-	fmt.Printf("   p99 %.2f ms (target <= 75)    %s\n", r.p99, verdict(r.p99 > 0 && r.p99 <= 75))
+	fmt.Printf("   p50 %.2f ms (target 49.5-53)  %s\n", r.P50, verdict(r.P50 >= 49.5 && r.P50 <= 53))
+	fmt.Printf("   p99 %.2f ms (target <= 75)    %s\n", r.P99, verdict(r.P99 > 0 && r.P99 <= 75))
 }
