@@ -45,15 +45,23 @@ func (o Open) Jobs(start time.Time, pages []strategies.Job) []strategies.Job {
 	if len(pages) == 0 || !(o.Rate > 0) || n <= 0 {
 		return nil
 	}
-	jobs := make([]strategies.Job, n)
+	jobs := Cycle(pages, n)
 	for i := range jobs {
-		jobs[i] = pages[i%len(pages)]
 		jobs[i].At = start.Add(time.Duration(float64(i) * float64(time.Second) / o.Rate))
 	}
 	return jobs
 }
 
-// count is floor(Rate×Duration). The small allowance keeps a product that
+// Cycle returns n jobs going round pages: job i is pages[i mod len(pages)].
+func Cycle(pages []strategies.Job, n int) []strategies.Job {
+	jobs := make([]strategies.Job, n)
+	for i := range jobs {
+		jobs[i] = pages[i%len(pages)]
+	}
+	return jobs
+}
+
+// Count is floor(Rate×Duration). The small allowance keeps a product that
 // should be whole, such as 200/s × 0.3 s, from rounding down to one less.
 func (o Open) Count() int {
 	return int(math.Floor(o.Rate*o.Duration.Seconds() + 1e-9))

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"runtime/metrics"
 	"time"
 
 	"github.com/netio-lab/netio/strategies"
@@ -47,10 +46,4 @@ func (p *Probes) Stop() Peaks {
 		ProcessGoroutines: goroutines,
 		Threads:           max(threads, threadsNow()),
 	}
-}
-
-func threadsNow() int64 {
-	s := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
 }

@@ -73,20 +73,18 @@ type Sampler struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
-	mu                          sync.Mutex
+	// Written by the sampling goroutine only; read by Stop after it ends.
 	peakGoroutines, peakThreads int64
 }
 
 // StartSampler starts sampling every interval until Stop.
 func StartSampler(interval time.Duration) *Sampler {
 	s := &Sampler{stop: make(chan struct{})}
-	samples := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
 	s.wg.Go(func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			metrics.Read(samples)
-			s.record(int64(runtime.NumGoroutine()), int64(samples[0].Value.Uint64()))
+			s.record(int64(runtime.NumGoroutine()), threadsNow())
 			select {
 			case <-t.C:
 			case <-s.stop:
@@ -98,10 +96,8 @@ func StartSampler(interval time.Duration) *Sampler {
 }
 
 func (s *Sampler) record(goroutines, threads int64) {
-	s.mu.Lock()
 	s.peakGoroutines = max(s.peakGoroutines, goroutines)
 	s.peakThreads = max(s.peakThreads, threads)
-	s.mu.Unlock()
 }
 
 // Stop ends the sampling, waits for the sampler to return, and reports the
@@ -109,7 +105,12 @@ func (s *Sampler) record(goroutines, threads int64) {
 func (s *Sampler) Stop() (peakGoroutines, peakThreads int64) {
 	close(s.stop)
 	s.wg.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.peakGoroutines, s.peakThreads
+}
+
+// threadsNow is the process's OS thread count now.
+func threadsNow() int64 {
+	s := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }

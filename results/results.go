@@ -47,16 +47,9 @@ type Settings struct {
 // Run is one measured repetition of one strategy at one point of the
 // settings (one concurrency, latency, N or rate of a sweep).
 type Run struct {
-	Strategy     string  `json:"strategy"`
-	Mode         string  `json:"mode"` // ModeClosed or ModeOpen
-	N            int     `json:"n"`
-	Concurrency  int     `json:"concurrency"` // as given; see InFlight
-	GOMAXPROCS   int     `json:"gomaxprocs"`  // the child's: Ps for Go code
-	InFlight     int     `json:"in_flight"`   // the most requests the strategy keeps in flight for it
-	Rate         float64 `json:"rate"`        // arrivals per second (open), else 0
-	DurationS    float64 `json:"duration_s"`  // open only, else 0
-	LatencyModel string  `json:"latency_model"`
-	Repetition   int     `json:"repetition"` // 1..count
+	Point          // N is the requests of this pass; GOMAXPROCS the child's
+	InFlight   int `json:"in_flight"`  // the most requests the strategy keeps in flight for it
+	Repetition int `json:"repetition"` // 1..count
 
 	OK         int            `json:"ok"`
 	Failed     int            `json:"failed"`
@@ -97,18 +90,13 @@ type Run struct {
 // with the same Point are repetitions of one measurement.
 type Point struct {
 	Strategy     string  `json:"strategy"`
-	Mode         string  `json:"mode"`
+	Mode         string  `json:"mode"` // ModeClosed or ModeOpen
 	N            int     `json:"n"`
-	Concurrency  int     `json:"concurrency"`
-	GOMAXPROCS   int     `json:"gomaxprocs"`
-	Rate         float64 `json:"rate"`
-	DurationS    float64 `json:"duration_s"`
+	Concurrency  int     `json:"concurrency"` // as given; see Run.InFlight
+	GOMAXPROCS   int     `json:"gomaxprocs"`  // Ps for Go code
+	Rate         float64 `json:"rate"`        // arrivals per second (open), else 0
+	DurationS    float64 `json:"duration_s"`  // open only, else 0
 	LatencyModel string  `json:"latency_model"`
-}
-
-// Point returns the run's point.
-func (r Run) Point() Point {
-	return Point{r.Strategy, r.Mode, r.N, r.Concurrency, r.GOMAXPROCS, r.Rate, r.DurationS, r.LatencyModel}
 }
 
 // Failure is a point whose child process failed: it crashed, hung, or
@@ -151,7 +139,7 @@ func Summarize(runs []Run) []Summary {
 	var order []Point
 	groups := map[Point][]Run{}
 	for _, r := range runs {
-		p := r.Point()
+		p := r.Point
 		if _, seen := groups[p]; !seen {
 			order = append(order, p)
 		}

@@ -18,8 +18,9 @@ import (
 func run(strategy string, c, rep int, rps float64) results.Run {
 	eff := rps / 10000
 	return results.Run{
-		Strategy: strategy, Mode: "closed", N: 1000, Concurrency: c, GOMAXPROCS: 2, LatencyModel: "fixed:5ms", Repetition: rep,
-		OK: 999, Failed: 1, Errors: map[string]int{"timeout": 1}, WallS: 1000 / rps, ThroughputRPS: rps,
+		Point:      results.Point{Strategy: strategy, Mode: "closed", N: 1000, Concurrency: c, GOMAXPROCS: 2, LatencyModel: "fixed:5ms"},
+		Repetition: rep,
+		OK:         999, Failed: 1, Errors: map[string]int{"timeout": 1}, WallS: 1000 / rps, ThroughputRPS: rps,
 		Efficiency: &eff, LatencyMS: harness.LatencyMS{P50: 5.1, P99: 7.5}, GoroutinesPeak: 101, ThreadsPeak: 6,
 		CtxSwPerReq: 0.4, CPUMicrosPerReq: 30, AllocBytesPerReq: 4000,
 	}

@@ -38,7 +38,7 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 	closed.Runs[1].Mismatched = 2
-	closed.Failures = []results.Failure{{Point: closed.Runs[0].Point(), Error: "child hung: no word from it for 40s", Stderr: "first\nlast words\n"}}
+	closed.Failures = []results.Failure{{Point: closed.Runs[0].Point, Error: "child hung: no word from it for 40s", Stderr: "first\nlast words\n"}}
 	closed.Summary = results.Summarize(closed.Runs)
 
 	open := results.File{Settings: results.Settings{Count: 1}}

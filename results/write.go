@@ -68,18 +68,23 @@ func (f *Folder) Commit(name string, file File) (string, error) {
 // Abort removes the staging folder and what is in it.
 func (f *Folder) Abort() { os.RemoveAll(f.staging) }
 
-// write creates one file in the staging folder and syncs it.
+// write creates one file in the staging folder.
 func (f *Folder) write(name string, fill func(io.Writer) error) error {
 	file, err := os.Create(filepath.Join(f.staging, name))
-	if err != nil {
-		return err
+	if err == nil {
+		err = fillFile(file, fill)
 	}
-	w := bufio.NewWriter(file)
-	err = firstError(fill(w), w.Flush(), file.Sync(), file.Close())
 	if err != nil {
 		return fmt.Errorf("results: writing %s: %w", name, err)
 	}
 	return nil
+}
+
+// fillFile writes file through a buffer with fill, then syncs and closes
+// it, whatever failed.
+func fillFile(file *os.File, fill func(io.Writer) error) error {
+	w := bufio.NewWriter(file)
+	return firstError(fill(w), w.Flush(), file.Sync(), file.Close())
 }
 
 // WriteJSON writes file as indented JSON.
@@ -89,16 +94,15 @@ func WriteJSON(w io.Writer, file File) error {
 	return enc.Encode(file)
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so that path holds either the old content or all of
-// the new.
-func WriteFileAtomic(path string, data []byte) error {
+// WriteFileAtomic writes to path what fill writes, through a temporary
+// file in the same folder and a rename, so that path holds either the old
+// content or all of the new.
+func WriteFileAtomic(path string, fill func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("results: cannot write %s: %w", path, errors.Unwrap(err))
 	}
-	_, err = tmp.Write(data)
-	if err = firstError(err, tmp.Chmod(0o644), tmp.Sync(), tmp.Close()); err == nil {
+	if err = firstError(tmp.Chmod(0o644), fillFile(tmp, fill)); err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
@@ -145,11 +149,9 @@ func WriteBenchText(w io.Writer, file File) error {
 		fmt.Fprintf(w, "Unit %s better=higher\n", u)
 	}
 	for _, r := range file.Runs {
-		procs := r.GOMAXPROCS // the -N suffix of a Go benchmark name
-		if procs == 0 {
-			procs = file.Env.GOMAXPROCS
-		}
-		fmt.Fprintf(w, "%s-%d\t%d\t%s\n", BenchName(r.Point()), procs, max(r.OK+r.Failed, 1), metrics(r))
+		// -N of a Go benchmark name is its GOMAXPROCS: the child's. The
+		// iteration count is the pass's requests.
+		fmt.Fprintf(w, "%s-%d\t%d\t%s\n", BenchName(r.Point), r.GOMAXPROCS, max(r.N, 1), metrics(r))
 	}
 	return nil
 }
@@ -172,7 +174,7 @@ func BenchName(p Point) string {
 
 // metrics is a run's figures as "value unit" pairs.
 func metrics(r Run) string {
-	requests := float64(max(r.OK+r.Failed, 1))
+	requests := float64(max(r.N, 1))
 	pairs := []struct {
 		v    float64
 		unit string

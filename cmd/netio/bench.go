@@ -99,9 +99,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if helped, err := parseFlagsOnly(fs, args, stdout, benchSynopsis); helped || err != nil {
 		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	infos, err := f.validate(given)
+	infos, err := f.validate(givenFlags(fs))
 	if err != nil {
 		return err
 	}
@@ -153,8 +151,8 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 			"--rate × --duration makes no request: raise one of them"},
 		{hasDuplicate(f.n) || hasDuplicate(f.concurrency) || hasDuplicate(f.procs) || hasDuplicate(f.latency) || hasDuplicate(f.rate), "a list (--n, --concurrency, --gomaxprocs, --latency, --rate) names a value twice"},
 		{given["n"] && f.mode == results.ModeOpen, "--n is for --mode closed: an open run makes rate × duration requests"},
-		{f.target != "" && (len(f.urls) > 0 || f.urlsFile != ""), "--target and --url/--urls exclude each other"},
-		{(len(f.urls) > 0 || f.urlsFile != "") && (given["latency"] || given["dist"]), "--latency and --dist need the mock server: not with --url"},
+		{f.target != "" && f.fetchesURLs(), "--target and --url/--urls exclude each other"},
+		{f.fetchesURLs() && (given["latency"] || given["dist"]), "--latency and --dist need the mock server: not with --url"},
 	}
 	for _, c := range checks {
 		if c.bad {
@@ -164,7 +162,7 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 	for _, l := range f.latency {
 		m := mockserver.Model{Delay: f.delay(l)}
 		if err := m.Validate(); err != nil {
-			return nil, usageErrorf("netio bench: --latency/--dist: %s", strings.TrimPrefix(err.Error(), "delay"))
+			return nil, usageErrorf("netio bench: %v", flagNames(err))
 		}
 		if l > mockserver.DefaultMaxDelay {
 			return nil, usageErrorf("netio bench: --latency must be at most %v, got %v", mockserver.DefaultMaxDelay, l)
@@ -180,11 +178,12 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 			return nil, usageErrorf("netio bench: --json %s: %v", f.jsonFile, strings.TrimPrefix(err.Error(), "results: "))
 		}
 	}
-	if dup := firstDuplicate(infos); dup != "" {
-		return nil, usageErrorf("netio bench: --strategy names %s twice", dup)
-	}
 	return infos, nil
 }
+
+// fetchesURLs reports whether the bench fetches --url/--urls pages rather
+// than the mock server's.
+func (f *benchFlags) fetchesURLs() bool { return len(f.urls) > 0 || f.urlsFile != "" }
 
 // maxOpenRequests bounds an open pass: its jobs are made up front, and a
 // typo such as --rate 1e12 must be an error, not an out-of-memory crash.
@@ -212,18 +211,7 @@ func hasDuplicate[T comparable](list []T) bool {
 	return false
 }
 
-func firstDuplicate(infos []strategies.Info) string {
-	seen := map[string]bool{}
-	for _, info := range infos {
-		if seen[info.Name] {
-			return info.Name
-		}
-		seen[info.Name] = true
-	}
-	return ""
-}
-
-// strategies resolves --strategy.
+// strategies resolves --strategy; a name given twice is a mistake.
 func (f *benchFlags) strategies() ([]strategies.Info, error) {
 	if f.strategy == "all" {
 		return strategies.All(), nil
@@ -233,6 +221,9 @@ func (f *benchFlags) strategies() ([]strategies.Info, error) {
 		info, err := strategies.Lookup(strings.TrimSpace(name))
 		if err != nil {
 			return nil, usageErrorf("netio bench: unknown strategy %q (valid: all, %s)", name, strings.Join(strategies.Names(), ", "))
+		}
+		if slices.ContainsFunc(infos, func(i strategies.Info) bool { return i.Name == info.Name }) {
+			return nil, usageErrorf("netio bench: --strategy names %s twice", info.Name)
 		}
 		infos = append(infos, info)
 	}
@@ -251,7 +242,7 @@ func (f *benchFlags) delay(l time.Duration) mockserver.Delay {
 // is fixed (else -1): "fixed:5ms", "lognormal:20ms:p99:200ms".
 func (f *benchFlags) latencyModel(l time.Duration) (string, time.Duration) {
 	switch {
-	case len(f.urls) > 0 || f.urlsFile != "":
+	case f.fetchesURLs():
 		return "unknown", -1
 	case f.dist == "fixed" && f.jitter == 0:
 		return "fixed:" + l.String(), l
@@ -297,15 +288,6 @@ func (f *benchFlags) pageURLs() ([]string, error) {
 		}
 	}
 	return list, nil
-}
-
-// baseURL checks that s is an absolute http:// URL with a host.
-func baseURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "http" || u.Hostname() == "" || !validPort(u.Port(), true) {
-		return nil, fmt.Errorf("want an http:// URL with a host, such as http://127.0.0.1:8080, got %q", s)
-	}
-	return u, nil
 }
 
 // checkReachable dials every host the bench will fetch from, so that a

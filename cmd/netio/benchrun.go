@@ -46,7 +46,7 @@ func (b *benchRun) run(ctx context.Context, pages []string) error {
 		Runs:     []results.Run{},
 		Failures: []results.Failure{},
 	}
-	if len(pages) > 0 {
+	if b.flags.fetchesURLs() {
 		file.Settings.Target = "urls"
 	}
 	bar := newProgressBar(b.stderr, b.flags.quiet, len(specs))
@@ -94,7 +94,7 @@ func (b *benchRun) server() (base string, stop func(), err error) {
 	switch {
 	case b.flags.target != "":
 		return strings.TrimSuffix(b.flags.target, "/"), func() {}, nil
-	case len(b.flags.urls) > 0 || b.flags.urlsFile != "":
+	case b.flags.fetchesURLs():
 		return "", func() {}, nil
 	}
 	base, stop, err = startServer(b.flags.seed)
@@ -108,30 +108,41 @@ func (b *benchRun) server() (base string, stop func(), err error) {
 // the swept settings, strategies outermost so that a reader sees one
 // strategy's curve together.
 func (b *benchRun) plan(base string, pages []string) []bench.Spec {
-	f := b.flags
-	var specs []bench.Spec
+	settings := b.flags.settings(base, pages)
+	specs := make([]bench.Spec, 0, len(b.infos)*len(settings))
 	for _, info := range b.infos {
-		for _, l := range f.latency {
-			model, fixed := f.latencyModel(l)
-			urls := pages
-			if len(urls) == 0 {
-				urls = stationPages(base, f.latencyQuery(l))
-			}
-			for _, c := range f.concurrency {
-				for _, w := range f.workloads() {
-					for _, procs := range f.gomaxprocs() {
-						specs = append(specs, bench.Spec{
-							Strategy: info.Name, Mode: f.mode, N: w.n, Rate: w.rate, Duration: f.duration,
-							Concurrency: c, GOMAXPROCS: procs, Count: f.count, Timeout: f.timeout,
-							Pages: urls, Seed: f.seed, Truth: len(pages) == 0, AnyPage: len(pages) > 0,
-							LatencyModel: model, FixedLatency: fixed,
-						})
-					}
+		for _, s := range settings {
+			s.Strategy = info.Name
+			specs = append(specs, s)
+		}
+	}
+	return specs
+}
+
+// settings is every combination of the swept settings, as specs without a
+// strategy. The pages are made once per latency: with the mock server, the
+// latency travels in each page's query.
+func (f *benchFlags) settings(base string, pages []string) []bench.Spec {
+	var out []bench.Spec
+	for _, l := range f.latency {
+		s := bench.Spec{
+			Mode: f.mode, Duration: f.duration, Count: f.count, Timeout: f.timeout,
+			Pages: pages, Seed: f.seed, Truth: !f.fetchesURLs(), AnyPage: f.fetchesURLs(),
+		}
+		s.LatencyModel, s.FixedLatency = f.latencyModel(l)
+		if !f.fetchesURLs() {
+			s.Pages = stationPages(base, f.latencyQuery(l))
+		}
+		for _, c := range f.concurrency {
+			for _, w := range f.workloads() {
+				for _, procs := range f.gomaxprocs() {
+					s.Concurrency, s.N, s.Rate, s.GOMAXPROCS = c, w.n, w.rate, procs
+					out = append(out, s)
 				}
 			}
 		}
 	}
-	return specs
+	return out
 }
 
 // gomaxprocs is the sweep over the children's GOMAXPROCS: by default this
@@ -210,11 +221,8 @@ func (b *benchRun) writeJSON(file results.File) error {
 	case "-":
 		return results.WriteJSON(b.stdout, file)
 	}
-	var sb strings.Builder
-	if err := results.WriteJSON(&sb, file); err != nil {
-		return err
-	}
-	if err := results.WriteFileAtomic(b.flags.jsonFile, []byte(sb.String())); err != nil {
+	fill := func(w io.Writer) error { return results.WriteJSON(w, file) }
+	if err := results.WriteFileAtomic(b.flags.jsonFile, fill); err != nil {
 		return fmt.Errorf("netio bench: --json: %w", unwrapPath(err))
 	}
 	return nil

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -78,6 +80,15 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string, stdout io.Writer, synopsis 
 	return false, nil
 }
 
+// givenFlags is the set of flags given on the command line, by name: for
+// the settings whose zero value is meaningful, or that a profile supplies
+// unless the command line does.
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	return given
+}
+
 // printHelp writes a command's synopsis and its flags.
 func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "Usage: %s\n", synopsis)
@@ -101,4 +112,23 @@ func flagCount(fs *flag.FlagSet) int {
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n
+}
+
+// baseURL checks that s is an absolute http:// URL with a host.
+func baseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.Hostname() == "" || !validPort(u.Port(), true) {
+		return nil, fmt.Errorf("want an http:// URL with a host, such as http://127.0.0.1:8080, got %q", s)
+	}
+	return u, nil
+}
+
+// validPort reports whether p is a TCP port number; "" is valid where the
+// scheme's default applies.
+func validPort(p string, emptyOK bool) bool {
+	if p == "" {
+		return emptyOK
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
 }

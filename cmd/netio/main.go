@@ -26,10 +26,13 @@ func main() {
 	os.Exit(exitCode(os.Stderr, run(os.Stdout, os.Stderr, os.Args[1:])))
 }
 
-// command is one subcommand: its one-line summary and what runs it.
+// command is one subcommand: its one-line summary and what runs it. A
+// hidden command is for netio's own child processes, not for people: help
+// does not list it.
 type command struct {
 	summary string
 	run     func(ctx context.Context, stdout, stderr io.Writer, args []string) error
+	hidden  bool
 }
 
 // commands lists the subcommands in the order "netio help" shows them.
@@ -37,10 +40,11 @@ var commands = []struct {
 	name string
 	command
 }{
-	{"weather", command{"fetch current conditions for a few stations: the article's program", runWeather}},
-	{"serve", command{"run the mock NOAA server until interrupted", runServe}},
-	{"bench", command{"measure strategies side by side, each in a process of its own", runBench}},
-	{"strategies", command{"list the fetch strategies, in teaching order", runStrategies}},
+	{"weather", command{"fetch current conditions for a few stations: the article's program", runWeather, false}},
+	{"serve", command{"run the mock NOAA server until interrupted", runServe, false}},
+	{"bench", command{"measure strategies side by side, each in a process of its own", runBench, false}},
+	{"strategies", command{"list the fetch strategies, in teaching order", runStrategies, false}},
+	{benchChildCommand, command{"measure one point of a bench (netio bench runs it)", runBenchChild, true}},
 }
 
 // run is the whole command, minus the process: it parses args, runs one
@@ -66,16 +70,15 @@ func runContext(ctx context.Context, stdout, stderr io.Writer, args []string) er
 			return c.run(ctx, stdout, stderr, rest)
 		}
 	}
-	if name == benchChildCommand {
-		return runBenchChild(ctx, stdout, stderr, rest)
-	}
 	return usageErrorf("netio: unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
 }
 
 func commandNames() []string {
-	names := make([]string, len(commands))
-	for i, c := range commands {
-		names[i] = c.name
+	var names []string
+	for _, c := range commands {
+		if !c.hidden {
+			names = append(names, c.name)
+		}
 	}
 	return names
 }
@@ -92,7 +95,9 @@ func runHelp(ctx context.Context, stdout, stderr io.Writer, args []string) error
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, "netio: see and measure how network I/O concurrency strategies differ.\n\nUsage:\n  netio COMMAND [flags] [args]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		}
 	}
 	fmt.Fprint(w, "\nRun 'netio COMMAND --help' for a command's flags.\n")
 }

@@ -133,8 +133,7 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 // config builds the server's configuration: the profile, if any, then the
 // flags given on the command line over it.
 func (f *serveFlags) config(fs *flag.FlagSet) (mockserver.Config, error) {
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	given := givenFlags(fs)
 	cfg := f.cfg
 	if f.profile != "" {
 		p, err := mockserver.LoadProfile(f.profile)

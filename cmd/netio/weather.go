@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +69,7 @@ func runWeather(ctx context.Context, stdout, _ io.Writer, args []string) error {
 		printHelp(stdout, fs, weatherSynopsis)
 		return nil
 	}
-	fs.Visit(func(fl *flag.Flag) { f.latencySet = f.latencySet || fl.Name == "latency" })
+	f.latencySet = givenFlags(fs)["latency"]
 	info, err := f.validate(codes)
 	if err != nil {
 		return err
@@ -112,7 +110,7 @@ func (f *weatherFlags) validate(codes []string) (strategies.Info, error) {
 		return info, usageErrorf("netio weather: --timeout must not be negative, got %v", f.timeout)
 	}
 	if f.target != "" {
-		if u, err := url.Parse(f.target); err != nil || u.Scheme != "http" || u.Hostname() == "" || !validPort(u.Port(), true) {
+		if _, err := baseURL(f.target); err != nil {
 			return info, usageErrorf("netio weather: --target must be an http:// base URL, got %q", f.target)
 		}
 	}
@@ -214,14 +212,4 @@ func pages(n int) string {
 		return "1 page"
 	}
 	return fmt.Sprintf("%d pages", n)
-}
-
-// validPort reports whether p is a TCP port number; "" is valid where the
-// scheme's default applies.
-func validPort(p string, emptyOK bool) bool {
-	if p == "" {
-		return emptyOK
-	}
-	n, err := strconv.Atoi(p)
-	return err == nil && n >= 0 && n <= 65535
 }

@@ -73,13 +73,17 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	}
 	defer strategies.Close(f)
 
+	requests := spec.Requests()
 	counted := &countingFetcher{f: f, anyPage: spec.AnyPage}
-	stop := reportProgress(w, &counted.done, int64(spec.Requests()*(spec.Count+1)))
+	stop := reportProgress(w, &counted.done, int64(requests*(spec.Count+1)))
 	defer stop()
 
-	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, spec.Requests()), pages: pageJobs(spec.Pages)}
+	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, requests), pages: pageJobs(spec.Pages)}
+	if spec.Mode != results.ModeOpen {
+		m.closed = harness.Cycle(m.pages, spec.N) // made once: the passes fetch the same jobs
+	}
 	if spec.Truth {
-		m.expect = func(j strategies.Job) (float64, bool) { return mockserver.ExpectedTemperature(spec.Seed, j.URL) }
+		m.expect = groundTruth(spec.Seed, spec.Pages)
 	}
 	cold, err := m.pass(ctx)
 	if err != nil {
@@ -145,7 +149,24 @@ type measurer struct {
 	gauge    *strategies.Gauge
 	inFlight int
 	pages    []strategies.Job
+	closed   []strategies.Job // a closed pass's jobs
 	expect   harness.Expect
+}
+
+// groundTruth is the mock server's temperature for each page, worked out
+// before any measurement: the check then costs a map look-up per request,
+// not the observation's rendering, on the strategy's own goroutine.
+func groundTruth(seed int64, pages []string) harness.Expect {
+	truth := make(map[string]float64, len(pages))
+	for _, u := range pages {
+		if t, ok := mockserver.ExpectedTemperature(seed, u); ok {
+			truth[u] = t
+		}
+	}
+	return func(j strategies.Job) (float64, bool) {
+		t, ok := truth[j.URL]
+		return t, ok
+	}
 }
 
 // pass runs one pass of the workload: N requests closed, or Rate×Duration
@@ -155,7 +176,7 @@ func (m measurer) pass(ctx context.Context) (harness.Report, error) {
 		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout}
 		return harness.RunOpen(ctx, m.f, open, m.pages, m.expect)
 	}
-	return harness.Run(ctx, m.f, cycle(m.pages, m.spec.N), m.expect)
+	return harness.Run(ctx, m.f, m.closed, m.expect)
 }
 
 // measured runs one measured pass with the probes on and turns its report
@@ -183,6 +204,7 @@ func (m measurer) measured(ctx context.Context, rep int, cold harness.Report) (r
 // newRun fills a result record from a pass's report and probe peaks.
 func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 	p := spec.Point()
+	p.N, p.GOMAXPROCS = r.Jobs, runtime.GOMAXPROCS(0)
 	requests := float64(max(r.Jobs, 1))
 	u := r.Usage
 	errs := make(map[string]int, len(r.Errors))
@@ -190,9 +212,8 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 		errs[string(class)] = n
 	}
 	return results.Run{
-		Strategy: p.Strategy, Mode: p.Mode, N: r.Jobs, Concurrency: p.Concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Rate: p.Rate, DurationS: p.DurationS, LatencyModel: p.LatencyModel,
-		OK: r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
+		Point: p,
+		OK:    r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
 		Late: r.Late, Dropped: r.Dropped,
 		WallS:         r.Wall.Seconds(),
 		ThroughputRPS: r.Throughput(),
@@ -239,15 +260,6 @@ func pageJobs(urls []string) []strategies.Job {
 	jobs := make([]strategies.Job, len(urls))
 	for i, u := range urls {
 		jobs[i] = strategies.Job{Name: u, URL: u}
-	}
-	return jobs
-}
-
-// cycle returns n jobs going round pages.
-func cycle(pages []strategies.Job, n int) []strategies.Job {
-	jobs := make([]strategies.Job, n)
-	for i := range jobs {
-		jobs[i] = pages[i%len(pages)]
 	}
 	return jobs
 }

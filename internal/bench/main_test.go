@@ -120,7 +120,7 @@ var fakeChildren = map[string]func(bench.Spec, *json.Encoder) int{
 // fakeRun is a run of spec's point, with little else in it.
 func fakeRun(spec bench.Spec, rep int) *results.Run {
 	p := spec.Point()
-	return &results.Run{Strategy: p.Strategy, Mode: p.Mode, N: p.N, Concurrency: p.Concurrency, LatencyModel: p.LatencyModel, Repetition: rep, OK: p.N}
+	return &results.Run{Point: p, Repetition: rep, OK: p.N}
 }
 
 // sleepForever blocks without a deadlock the runtime would detect (a bare
