@@ -19,9 +19,13 @@ type response struct {
 	contentType string
 	body        []byte
 	extra       []string // more header lines, "Name: value"
-	keepAlive   bool
-	head        bool // a HEAD request: headers only
-	http10      bool // the client spoke HTTP/1.0: no chunked bodies
+	// queued and delay are what the server waited on purpose, sent in a
+	// Server-Timing header on every response (zero when nothing was
+	// injected), so that a client can tell them from its own overhead.
+	queued, delay time.Duration
+	keepAlive     bool
+	head          bool // a HEAD request: headers only
+	http10        bool // the client spoke HTTP/1.0: no chunked bodies
 }
 
 // segment is what one write sends, after a pause. bufs go out in one
@@ -29,6 +33,12 @@ type response struct {
 type segment struct {
 	pause time.Duration
 	bufs  net.Buffers
+}
+
+// whole reports whether the body goes out in one write with the headers,
+// framed by its length: not paced, chunked, cut or close-delimited.
+func (b Body) whole() bool {
+	return (b.Encoding == "" || b.Encoding == "length") && b.Rate == 0 && b.Chunks <= 1 && b.Split == ""
 }
 
 // plan is a response cut into timed writes.
@@ -98,7 +108,7 @@ func (r response) plan(b Body, maxDelay time.Duration) plan {
 	if enc == "close" {
 		r.keepAlive = false
 	}
-	hdr := r.header(enc)
+	hdr := r.appendHeader(make([]byte, 0, 256), enc)
 	parts, pauses := r.bodyParts(b, maxDelay)
 	if enc == "chunked" {
 		parts = chunkFrame(parts)
@@ -219,10 +229,9 @@ func chunkFrame(parts [][]byte) [][]byte {
 }
 
 // header renders the status line and headers for the given framing.
-func (r response) header(enc string) []byte {
+func (r response) appendHeader(b []byte, enc string) []byte {
 	// strconv and append, not fmt: under load the server's header was a
 	// twentieth of its CPU, and it shares the cores with the client measured.
-	b := make([]byte, 0, 256)
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(r.status), 10)
 	b = append(append(append(b, ' '), statusText(r.status)...), "\r\nDate: "...)
@@ -242,6 +251,7 @@ func (r response) header(enc string) []byte {
 	case r.http10:
 		b = append(b, "Connection: keep-alive\r\n"...)
 	}
+	b = appendServerTiming(b, r.queued, r.delay)
 	for _, h := range r.extra {
 		b = append(append(b, h...), "\r\n"...)
 	}
@@ -274,7 +284,7 @@ var errClosing = errors.New("mockserver: server closing")
 func (s *Server) deliver(c *conn, p plan, limit int) error {
 	sent := 0
 	for _, seg := range p.segs {
-		if seg.pause > 0 && !s.pause(seg.pause) {
+		if seg.pause > 0 && !s.pause(c, seg.pause) {
 			return errClosing
 		}
 		bufs := seg.bufs

@@ -109,7 +109,19 @@ func parseRequestLine(line []byte) (request, error) {
 		return request{}, badRequest("request target must be a path")
 	}
 	path, query, _ := strings.Cut(t, "?")
-	return request{method: string(method), path: path, query: query, keepAlive: http11, http10: !http11}, nil
+	return request{method: methodName(method), path: path, query: query, keepAlive: http11, http10: !http11}, nil
+}
+
+// methodName returns the method as a string, without allocating one for
+// the methods clients send.
+func methodName(m []byte) string {
+	switch string(m) { // compared in place: no conversion is made
+	case "GET":
+		return "GET"
+	case "HEAD":
+		return "HEAD"
+	}
+	return string(m)
 }
 
 // readHeaders reads header lines up to the blank line, keeping what the
@@ -132,14 +144,14 @@ func readHeaders(br *bufio.Reader, req *request, used int) error {
 			return badRequest("malformed header line") // also rejects obsolete line folding
 		}
 		value = bytes.TrimSpace(value)
-		switch strings.ToLower(string(name)) {
-		case "host":
+		switch { // EqualFold, not ToLower: no string made per header line
+		case bytes.EqualFold(name, []byte("host")):
 			hasHost = true
-		case "connection":
+		case bytes.EqualFold(name, []byte("connection")):
 			applyConnection(req, string(value))
-		case "transfer-encoding":
+		case bytes.EqualFold(name, []byte("transfer-encoding")):
 			return &requestError{501, "request bodies with Transfer-Encoding are not supported"}
-		case "content-length":
+		case bytes.EqualFold(name, []byte("content-length")):
 			n, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil || n < 0 || (hasLength && n != req.bodyLen) {
 				return badRequest("bad Content-Length")

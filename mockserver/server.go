@@ -116,6 +116,8 @@ type Server struct {
 	model    atomic.Pointer[compiled]
 	stats    *stats
 	readers  sync.Pool // *bufio.Reader, lent to a connection while it reads a request
+	// writeBufs holds *[]byte, lent to a response written whole (sendWhole).
+	writeBufs sync.Pool
 
 	closing    chan struct{} // closed by Close: cuts every wait short
 	acceptDone chan struct{}
@@ -155,6 +157,7 @@ func Start(cfg Config) (*Server, error) {
 		conns:      make(map[*conn]struct{}),
 	}
 	s.readers.New = func() any { return bufio.NewReaderSize(nil, maxRequestLine) }
+	s.writeBufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	s.model.Store(compile(cfg.Model))
 	if cfg.AdminAddr != "" {
 		if s.admin, err = startAdmin(s, cfg.AdminAddr, cfg.AdminAllowRemote); err != nil {
@@ -162,6 +165,7 @@ func Start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+
 	go s.acceptLoop()
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -38,6 +39,7 @@ var conformance = []strategyCase{
 	{"every server fault is classified", testFaults},
 	{"two servers: connections reused per address", testTwoServers},
 	{"one at a time: a job that ends its connection hands on its turn", testTurnHandedOn},
+	{"every request names its page, host and client", testRequestHeaders},
 }
 
 func TestConformance(t *testing.T) { runEveryStrategy(t, conformance) }
@@ -487,6 +489,40 @@ func testTurnHandedOn(t *testing.T, info strategies.Info) {
 	for _, i := range []int{0, 2, 8, 9} {
 		if !results[i].OK() {
 			t.Errorf("job %d (%s): class %q err %v; want the page", i, jobs[i].URL, results[i].Class, results[i].Err)
+		}
+	}
+}
+
+// testRequestHeaders checks what each strategy sends, against two servers
+// in one batch, so that a request object reused for the next job cannot
+// carry the previous host along.
+func testRequestHeaders(t *testing.T, info strategies.Info) {
+	type seen struct{ method, uri, host, agent string }
+	var mu sync.Mutex
+	got := map[string]seen{} // by the page asked for
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path] = seen{r.Method, r.RequestURI, r.Host, r.UserAgent()}
+		mu.Unlock()
+		fmt.Fprint(w, "<p>50 F</p>")
+	})
+	a, b := httptest.NewServer(handler), httptest.NewServer(handler)
+	defer a.Close()
+	defer b.Close()
+	var jobs []strategies.Job
+	for i := range 6 {
+		base := a.URL
+		if i%2 == 1 {
+			base = b.URL
+		}
+		jobs = append(jobs, strategies.Job{Name: "x", URL: fmt.Sprintf("%s/page/%d?q=%d", base, i, i)})
+	}
+	fetch(t, info, strategies.Config{Concurrency: 1}, context.Background(), jobs)
+	for i, job := range jobs {
+		u, _ := url.Parse(job.URL)
+		want := seen{"GET", u.RequestURI(), u.Host, "netio (+https://github.com/netio-lab/netio)"}
+		if g := got[u.Path]; g != want {
+			t.Errorf("job %d: server saw %+v; want %+v", i, g, want)
 		}
 	}
 }

@@ -43,6 +43,7 @@ type Epoll struct {
 	conns   map[int]*conn      // by file descriptor
 	idle    map[string][]*conn // keep-alive connections by address
 	buf     []byte             // the one read buffer: data is parsed before the next read
+	queue   timeoutQueue       // the deadlines of the batch running now
 	noWait2 bool               // epoll_pwait2 is unavailable: arrivals wait in whole milliseconds
 }
 
@@ -102,12 +103,12 @@ func (e *Epoll) Close() error {
 type batch struct {
 	ctx      context.Context
 	jobs     []Job
-	targets  []target
+	targets  []*target
 	done     func(Result)
-	next     int       // the next job to start
-	left     int       // jobs without a result yet
-	active   []*conn   // by job: the connection carrying it, or nil
-	timeouts []timeout // in start order, which is deadline order: one Timeout for all
+	next     int     // the next job to start
+	left     int     // jobs without a result yet
+	active   []*conn // by job: the connection carrying it, or nil
+	timeouts *timeoutQueue
 }
 
 // timeout is a job's deadline. Every job has the same Timeout, so deadlines
@@ -117,13 +118,42 @@ type timeout struct {
 	deadline time.Time
 }
 
+// timeoutQueue is that FIFO. Its array is kept from batch to batch and
+// compacted as it drains, so it holds about Concurrency entries, and a
+// request costs no allocation.
+type timeoutQueue struct {
+	items []timeout
+	head  int // items[head:] are queued
+}
+
+func (q *timeoutQueue) reset() { q.items, q.head = q.items[:0], 0 }
+
+func (q *timeoutQueue) push(t timeout) {
+	if q.head > 0 && q.head >= len(q.items)/2 { // half is spent: slide the rest down
+		n := copy(q.items, q.items[q.head:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, t)
+}
+
+// first returns the earliest deadline, if any.
+func (q *timeoutQueue) first() (timeout, bool) {
+	if q.head == len(q.items) {
+		return timeout{}, false
+	}
+	return q.items[q.head], true
+}
+
+func (q *timeoutQueue) pop() { q.head++ }
+
 // Fetch runs the loop until every job has a result, starting each job no
 // sooner than its At. done is called on the caller's goroutine, from inside
 // the loop: if it blocks, every request waits.
 func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer e.cfg.Gauge.Add(-1)
-	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
+	e.queue.reset()
+	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs)), timeouts: &e.queue}
 	// A wake-up under way must finish before Close may close e.wake.
 	defer onCancel(ctx, e.cfg.Gauge, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })()
 	events := make([]unix.EpollEvent, 256)
@@ -159,7 +189,7 @@ func (e *Epoll) startJobs(b *batch) {
 		job := b.next
 		b.next++
 		if e.cfg.Timeout > 0 {
-			b.timeouts = append(b.timeouts, timeout{job, time.Now().Add(e.cfg.Timeout)})
+			b.timeouts.push(timeout{job, time.Now().Add(e.cfg.Timeout)})
 		}
 		e.start(b, job, false)
 	}
@@ -379,9 +409,13 @@ func (e *Epoll) watch(c *conn, events uint32) {
 
 // expire fails the jobs whose deadline has passed.
 func (e *Epoll) expire(b *batch, now time.Time) {
-	for len(b.timeouts) > 0 && !b.timeouts[0].deadline.After(now) {
-		job := b.timeouts[0].job
-		b.timeouts = b.timeouts[1:]
+	for {
+		t, ok := b.timeouts.first()
+		if !ok || t.deadline.After(now) {
+			return
+		}
+		b.timeouts.pop()
+		job := t.job
 		if c := b.active[job]; c != nil {
 			c.reused = false // a timeout is final: no retry
 			e.fail(b, c, os.ErrDeadlineExceeded)
@@ -396,8 +430,8 @@ func (e *Epoll) expire(b *batch, now time.Time) {
 // next At is what bounds it, so the wait must be precise.
 func (e *Epoll) waitTimeout(b *batch) (wait time.Duration, arrival bool) {
 	wait = time.Second
-	if len(b.timeouts) > 0 {
-		wait = min(wait, time.Until(b.timeouts[0].deadline))
+	if t, ok := b.timeouts.first(); ok {
+		wait = min(wait, time.Until(t.deadline))
 	}
 	if e.hasRoom(b) && !b.jobs[b.next].At.IsZero() {
 		if d := time.Until(b.jobs[b.next].At); d < wait {

@@ -68,12 +68,20 @@ func (e *StatusError) Error() string {
 // request that failed because ctx ended is ClassCanceled, whatever error the
 // transport reported for it, because the failure was ours, not the server's.
 func Classify(ctx context.Context, err error) Class {
+	if err == nil {
+		return ClassOK
+	}
+	return classifyFailure(ctx, err)
+}
+
+// classifyFailure is Classify for a non-nil error. It is apart because its
+// targets for errors.As escape to the heap: on the success path, once per
+// request, that allocation would be pure waste.
+func classifyFailure(ctx context.Context, err error) Class {
 	var status *StatusError
 	var netErr net.Error
 	var dnsErr *net.DNSError
 	switch {
-	case err == nil:
-		return ClassOK
 	// First the verdicts on a response that did arrive in full.
 	case errors.As(err, &status):
 		return ClassHTTPStatus

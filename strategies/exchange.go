@@ -23,42 +23,44 @@ type target struct {
 }
 
 // prepareTargets resolves every job's host once and renders its request.
-// It blocks for DNS; the loop itself never does.
-func prepareTargets(ctx context.Context, jobs []Job) []target {
-	type resolution struct {
-		addr string // ip:port
-		err  error
-	}
-	resolved := map[string]resolution{} // by host:port
-	targets := make([]target, len(jobs))
-	byURL := map[string]int{} // a URL seen before reuses its target
+// Jobs with the same URL share one target, so a batch costs a pointer per
+// job. It blocks for DNS; the loop itself never does.
+func prepareTargets(ctx context.Context, jobs []Job) []*target {
+	resolved := map[string]target{} // by host:port; only addr and err are set
+	targets := make([]*target, len(jobs))
+	byURL := map[string]*target{}
 	for i, job := range jobs {
-		if j, seen := byURL[job.URL]; seen {
-			targets[i] = targets[j]
-			continue
+		t, seen := byURL[job.URL]
+		if !seen {
+			t = newTarget(ctx, job.URL, resolved)
+			byURL[job.URL] = t
 		}
-		byURL[job.URL] = i
-		u, err := parseHTTPURL(job.URL)
-		if err != nil {
-			targets[i].err = err
-			continue
-		}
-		hostPort := u.Host
-		if u.Port() == "" {
-			hostPort = net.JoinHostPort(u.Hostname(), "80")
-		}
-		r, done := resolved[hostPort]
-		if !done {
-			r.addr, r.err = resolve(ctx, hostPort)
-			resolved[hostPort] = r
-		}
-		if targets[i].err = r.err; r.err == nil {
-			targets[i].addr = r.addr
-			targets[i].request = fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
-				u.RequestURI(), u.Host, userAgent)
-		}
+		targets[i] = t
 	}
 	return targets
+}
+
+// newTarget makes the target for one URL, resolving its host unless
+// resolved already has it.
+func newTarget(ctx context.Context, rawURL string, resolved map[string]target) *target {
+	u, err := parseHTTPURL(rawURL)
+	if err != nil {
+		return &target{err: err}
+	}
+	hostPort := u.Host
+	if u.Port() == "" {
+		hostPort = net.JoinHostPort(u.Hostname(), "80")
+	}
+	r, done := resolved[hostPort]
+	if !done {
+		r.addr, r.err = resolve(ctx, hostPort)
+		resolved[hostPort] = r
+	}
+	if r.err != nil {
+		return &target{err: r.err}
+	}
+	return &target{addr: r.addr, request: fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
+		u.RequestURI(), u.Host, userAgent)}
 }
 
 // parseHTTPURL parses a job's URL and checks it is one every strategy can

@@ -48,7 +48,17 @@ func NewFastHTTP(cfg Config) *FastHTTP {
 		MaxConnWaitTimeout:        time.Minute,
 		MaxIdemponentCallAttempts: 1,
 		MaxResponseBodySize:       int(cfg.maxBodyBytes()),
-		ReadBufferSize:            64 << 10, // also the header limit, as for the other strategies
+		// Set here rather than on each request: the client adds it as it
+		// is, where Header.SetUserAgent would scan it for line breaks
+		// every time.
+		Name: userAgent,
+		// Header names are kept as they came (fasthttp still finds its own
+		// headers in any case); normalizing them is work no page needs.
+		// bombardier sets it too.
+		DisableHeaderNamesNormalizing: true,
+		// The path goes out as the job gives it, as net/http sends it.
+		DisablePathNormalizing: true,
+		ReadBufferSize:         64 << 10, // also the header limit, as for the other strategies
 		// A plain net.Dialer: fasthttp's default dialer keeps a DNS cache
 		// with a goroutine that lives as long as the process.
 		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
@@ -136,7 +146,6 @@ func (f *FastHTTP) fetch(ctx context.Context, index int, job Job, req *fasthttp.
 	req.Reset()
 	resp.Reset()
 	req.SetRequestURI(job.URL)
-	req.Header.SetUserAgent(userAgent)
 	deadline := res.Start.Add(24 * time.Hour)
 	if f.cfg.Timeout > 0 {
 		deadline = res.Start.Add(f.cfg.Timeout)

@@ -102,7 +102,7 @@ type Config struct {
 	Gauge *Gauge
 	// Loops is the number of event loops, for the strategies that run
 	// several (gnet). Zero means 1: on a small machine shared with the
-	// server, one loop on a locked thread measured fastest (RESEARCH §5).
+	// server, one loop measured fastest (RESEARCH §5; docs/strategies/gnet.md).
 	Loops int
 }
 

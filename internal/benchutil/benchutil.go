@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -47,15 +48,27 @@ func Find(s, pattern string) string {
 	return m[1]
 }
 
+// Cost is what a finished command used: CPU time, user and system, and
+// context switches, voluntary and involuntary.
+type Cost struct {
+	CPU   time.Duration
+	CtxSw int64
+}
+
 // Run runs a command to its end and returns its output (stdout and stderr)
-// and the CPU time it spent, user and system.
-func Run(name string, args ...string) (out string, cpu time.Duration, err error) {
+// and what it cost.
+func Run(name string, args ...string) (out string, cost Cost, err error) {
 	cmd := exec.Command(name, args...)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(b), 0, fmt.Errorf("%s: %w", name, err)
+		return string(b), Cost{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return string(b), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+	st := cmd.ProcessState
+	cost.CPU = st.UserTime() + st.SystemTime()
+	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+		cost.CtxSw = ru.Nvcsw + ru.Nivcsw
+	}
+	return string(b), cost, nil
 }
 
 // Wrk is what the tools read of wrk's report.

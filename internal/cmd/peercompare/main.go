@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -44,6 +45,9 @@ func main() {
 	rounds := flag.Int("rounds", 3, "alternated rounds")
 	d := flag.Duration("d", 5*time.Second, "length of each throughput run")
 	part := flag.String("part", "all", "what to run: throughput, latency or all")
+	target := flag.String("url", "", "part 1 against this page of a server already running, instead of starting nginx")
+	loops := flag.Int("gnet-loops", 1, "event loops of the gnet strategy (strategies.Config.Loops)")
+	only := flag.String("only", "", "comma-separated clients to run in part 1 (wrk, epoll, gnet, bombardier, fasthttp); all when empty")
 	flag.Parse()
 	log.SetFlags(0)
 	for _, tool := range []string{"wrk", "nginx", *bombardier} {
@@ -51,50 +55,87 @@ func main() {
 			log.Fatalf("peercompare: %s not found (apt-get install wrk nginx-light; go install github.com/codesenberg/bombardier@v1.2.6)", tool)
 		}
 	}
+	gnetLoops = *loops
 	fmt.Printf("peercompare: %s, GOMAXPROCS %d\n\n", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0))
 	if *part == "all" || *part == "throughput" {
-		throughput(*bombardier, *rounds, *d)
+		throughput(*bombardier, *rounds, *d, *only, *target)
 	}
 	if *part == "all" || *part == "latency" {
 		latency(*netio)
 	}
 }
 
-// run is one measured run: requests per second and CPU per request.
-type run struct{ rps, cpuUS float64 }
+// gnetLoops is --gnet-loops.
+var gnetLoops int
 
-func throughput(bombardier string, rounds int, d time.Duration) {
-	url, stop := startNginx()
-	defer stop()
-	clients := []struct {
-		name string
-		run  func() run
-	}{
-		{"wrk -t1 -c64", func() run { return wrk(url, d) }},
-		{"epoll c=64", func() run { return strategy("epoll", url, d) }},
-		{"gnet c=64", func() run { return strategy("gnet", url, d) }},
-		{"bombardier -c 64", func() run { return bomb(bombardier, url, d) }},
-		{"fasthttp c=64", func() run { return strategy("fasthttp", url, d) }},
+// run is one measured run: requests per second, and CPU time and context
+// switches per request.
+type run struct{ rps, cpuUS, ctxsw float64 }
+
+// perRequest turns a run's totals into a run.
+func perRequest(requests int, elapsed time.Duration, cost benchutil.Cost) run {
+	n := float64(requests)
+	return run{n / elapsed.Seconds(), float64(cost.CPU.Microseconds()) / n, float64(cost.CtxSw) / n}
+}
+
+// client is one contender of part 1; key is its name for --only.
+type client struct {
+	key, name string
+	run       func() run
+}
+
+func throughput(bombardier string, rounds int, d time.Duration, only, url string) {
+	if url == "" {
+		var stop func()
+		url, stop = startNginx()
+		defer stop()
 	}
+	clients := pick([]client{
+		{"wrk", "wrk -t1 -c64", func() run { return wrk(url, d) }},
+		{"epoll", "epoll c=64", func() run { return strategy("epoll", url, d) }},
+		{"gnet", "gnet c=64", func() run { return strategy("gnet", url, d) }},
+		{"bombardier", "bombardier -c 64", func() run { return bomb(bombardier, url, d) }},
+		{"fasthttp", "fasthttp c=64", func() run { return strategy("fasthttp", url, d) }},
+	}, only)
 	results := make([][]run, len(clients))
 	for range rounds {
 		for i, c := range clients {
 			results[i] = append(results[i], c.run())
 		}
 	}
-	med := make([]run, len(clients))
+	med := map[string]run{}
 	fmt.Printf("1. zero latency, keep-alive, 64 connections, nginx (2 workers), median of %d alternated rounds\n", rounds)
-	fmt.Printf("   %-18s %10s %12s   %s\n", "client", "req/s", "cpu µs/req", "rounds (req/s)")
+	fmt.Printf("   %-18s %10s %12s %10s   %s\n", "client", "req/s", "cpu µs/req", "ctxsw/req", "rounds (req/s)")
 	for i, c := range clients {
-		med[i] = median(results[i])
-		fmt.Printf("   %-18s %10.0f %12.1f   %v\n", c.name, med[i].rps, med[i].cpuUS, rpsOf(results[i]))
+		m := median(results[i])
+		med[c.key] = m
+		fmt.Printf("   %-18s %10.0f %12.1f %10.3f   %v\n", c.name, m.rps, m.cpuUS, m.ctxsw, rpsOf(results[i]))
 	}
-	ratio := func(a, b int) string {
-		return fmt.Sprintf("%.2f× req/s, %.2f× CPU/req", med[a].rps/med[b].rps, med[a].cpuUS/med[b].cpuUS)
+	for _, pair := range [][2]string{{"epoll", "wrk"}, {"gnet", "wrk"}, {"fasthttp", "bombardier"}} {
+		a, okA := med[pair[0]]
+		b, okB := med[pair[1]]
+		if okA && okB {
+			fmt.Printf("   %-24s %.2f× req/s, %.2f× CPU/req (targets ≥ 1.00×, ≤ 1.00×)\n",
+				pair[0]+" vs "+pair[1]+":", a.rps/b.rps, a.cpuUS/b.cpuUS)
+		}
 	}
-	fmt.Printf("   epoll vs wrk:           %s (targets ≥ 1.00×, ≤ 1.00×)\n", ratio(1, 0))
-	fmt.Printf("   gnet vs wrk:            %s\n", ratio(2, 0))
-	fmt.Printf("   fasthttp vs bombardier: %s\n\n", ratio(4, 3))
+	fmt.Println()
+}
+
+// pick keeps the clients named in only (comma-separated), or all of them.
+func pick(all []client, only string) []client {
+	if only == "" {
+		return all
+	}
+	var kept []client
+	for _, key := range strings.Split(only, ",") {
+		i := slices.IndexFunc(all, func(c client) bool { return c.key == key })
+		if i < 0 {
+			log.Fatalf("peercompare: --only: unknown client %q", key)
+		}
+		kept = append(kept, all[i])
+	}
+	return kept
 }
 
 func rpsOf(rs []run) []int {
@@ -105,10 +146,25 @@ func rpsOf(rs []run) []int {
 	return benchutil.Ints(rps)
 }
 
-func median(rs []run) run { return benchutil.MedianBy(rs, func(r run) float64 { return r.rps }) }
+// median takes the median of each figure on its own: the round with the
+// median rate need not be the one with the median CPU.
+func median(rs []run) run {
+	of := func(f func(run) float64) float64 { return f(benchutil.MedianBy(rs, f)) }
+	return run{
+		rps:   of(func(r run) float64 { return r.rps }),
+		cpuUS: of(func(r run) float64 { return r.cpuUS }),
+		ctxsw: of(func(r run) float64 { return r.ctxsw }),
+	}
+}
 
 // startNginx serves one station page from a temporary folder with two
 // worker processes, and returns its URL.
+//
+// The listener has reuseport, so the kernel spreads the 64 connections
+// between the workers by a hash of their addresses (about 32 each). Without
+// it, whichever worker wakes first accepts them, and the split changed from
+// run to run, 32/32 to 56/8, moving wrk from 75k to 96k requests a second
+// (measured): the peers' medians then compared luck, not clients.
 func startNginx() (string, func()) {
 	dir, err := os.MkdirTemp("", "netio-nginx")
 	must(err)
@@ -127,7 +183,7 @@ http {
   access_log off;
   keepalive_requests 10000000;
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
-  server { listen %[2]s; root %[1]s/www; }
+  server { listen %[2]s reuseport; root %[1]s/www; }
 }
 `, dir, addr)
 	must(os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644))
@@ -155,23 +211,25 @@ func stationPage() []byte {
 	return b
 }
 
-// runCPU runs a peer to its end and returns its output and CPU time.
-func runCPU(name string, args ...string) (string, time.Duration) {
-	out, cpu, err := benchutil.Run(name, args...)
+// runPeer runs a peer to its end and returns its output and cost.
+func runPeer(name string, args ...string) (string, benchutil.Cost) {
+	out, cost, err := benchutil.Run(name, args...)
 	if err != nil {
 		log.Fatalf("peercompare: %v\n%s", err, out)
 	}
-	return out, cpu
+	return out, cost
 }
 
 func wrk(url string, d time.Duration) run {
-	out, cpu := runCPU("wrk", "-t1", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), url)
+	out, cost := runPeer("wrk", "-t1", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), url)
 	w := benchutil.ParseWrk(out)
-	return run{w.RPS, float64(cpu.Microseconds()) / float64(w.Requests)}
+	r := perRequest(w.Requests, d, cost)
+	r.rps = w.RPS // wrk's own clock
+	return r
 }
 
 func bomb(bin, url string, d time.Duration) run {
-	out, cpu := runCPU(bin, "-c", "64", "-d", d.String(), "-p", "r", "-o", "j", url)
+	out, cost := runPeer(bin, "-c", "64", "-d", d.String(), "-p", "r", "-o", "j", url)
 	var res struct {
 		Result struct {
 			Req2xx int64 `json:"req2xx"`
@@ -183,7 +241,9 @@ func bomb(bin, url string, d time.Duration) run {
 	if err := json.Unmarshal([]byte(out[max(strings.IndexByte(out, '{'), 0):]), &res); err != nil {
 		log.Fatalf("peercompare: bombardier output: %v\n%s", err, out)
 	}
-	return run{res.Result.RPS.Mean, float64(cpu.Microseconds()) / float64(res.Result.Req2xx)}
+	r := perRequest(int(res.Result.Req2xx), d, cost)
+	r.rps = res.Result.RPS.Mean // bombardier's own clock
+	return r
 }
 
 // strategy runs batches of requests with one strategy for about d, after a
@@ -191,7 +251,7 @@ func bomb(bin, url string, d time.Duration) run {
 func strategy(name, url string, d time.Duration) run {
 	info, err := strategies.Lookup(name)
 	must(err)
-	f, err := info.New(strategies.Config{Concurrency: 64, Timeout: 10 * time.Second})
+	f, err := info.New(strategies.Config{Concurrency: 64, Timeout: 10 * time.Second, Loops: gnetLoops})
 	must(err)
 	defer strategies.Close(f)
 	jobs := make([]strategies.Job, 20000)
@@ -199,16 +259,16 @@ func strategy(name, url string, d time.Duration) run {
 		jobs[i] = strategies.Job{Name: "New York", URL: url}
 	}
 	fetchCounting(f, jobs[:2000])
-	cpu0, start, n, failed := cpuUsed(), time.Now(), 0, 0
+	u0, start, n, failed := harness.ReadUsage(), time.Now(), 0, 0
 	for time.Since(start) < d {
 		failed += fetchCounting(f, jobs)
 		n += len(jobs)
 	}
-	elapsed, cpu := time.Since(start), cpuUsed()-cpu0
+	elapsed, u := time.Since(start), harness.ReadUsage().Since(u0)
 	if failed > 0 {
 		log.Fatalf("peercompare: %s: %d of %d requests failed", name, failed, n)
 	}
-	return run{float64(n) / elapsed.Seconds(), float64(cpu.Microseconds()) / float64(n)}
+	return perRequest(n, elapsed, benchutil.Cost{CPU: u.UserCPU + u.SysCPU, CtxSw: u.VoluntaryCtxSw + u.InvoluntaryCtxSw})
 }
 
 func latency(netio string) {
@@ -266,10 +326,4 @@ func must(err error) {
 	if err != nil {
 		log.Fatal("peercompare: ", err)
 	}
-}
-
-// cpuUsed is this process's user and system CPU so far.
-func cpuUsed() time.Duration {
-	u := harness.ReadUsage()
-	return u.UserCPU + u.SysCPU
 }
