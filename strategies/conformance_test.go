@@ -518,6 +518,8 @@ func testRequestHeaders(t *testing.T, info strategies.Info) {
 		jobs = append(jobs, strategies.Job{Name: "x", URL: fmt.Sprintf("%s/page/%d?q=%d", base, i, i)})
 	}
 	fetch(t, info, strategies.Config{Concurrency: 1}, context.Background(), jobs)
+	mu.Lock() // the handler wrote before it answered, but the race detector cannot see through a socket
+	defer mu.Unlock()
 	for i, job := range jobs {
 		u, _ := url.Parse(job.URL)
 		want := seen{"GET", u.RequestURI(), u.Host, "netio (+https://github.com/netio-lab/netio)"}
