@@ -158,7 +158,10 @@ func (s *Server) readHead(c *conn) (request, error) {
 	// IdleTimeout (at most a second): setting a deadline is a timer update
 	// in the runtime, and this runs once per request. So an idle
 	// connection is closed between 98.4 % of IdleTimeout and IdleTimeout.
-	if idle := time.Now().Add(s.cfg.IdleTimeout); idle.Sub(c.deadline) > min(s.cfg.IdleTimeout/64, time.Second) {
+	// A deadline later than the idle one (the last request's header
+	// deadline, when HeaderTimeout > IdleTimeout) is always moved back.
+	idle := time.Now().Add(s.cfg.IdleTimeout)
+	if ahead := idle.Sub(c.deadline); ahead < 0 || ahead > min(s.cfg.IdleTimeout/64, time.Second) {
 		c.setReadDeadline(idle)
 	}
 	// Close marks the server closing, then cuts reads short (a deadline in
@@ -203,10 +206,14 @@ func (s *Server) readHead(c *conn) (request, error) {
 	return req, nil
 }
 
-// headBuffered reports whether br holds a whole request head already.
+// headBuffered reports whether br holds a whole request head already: a
+// blank line after the request line. Blank lines before the request line
+// (which readRequest skips) do not count, or "\r\n\r\n" then a stalled
+// "G" would pass for a whole head and escape HeaderTimeout. A head whose
+// lines end in a bare "\n" is not recognised: it only gets the deadline.
 func headBuffered(br *bufio.Reader) bool {
 	b, _ := br.Peek(br.Buffered())
-	return bytes.Contains(b, []byte("\r\n\r\n"))
+	return bytes.Contains(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
 }
 
 func (s *Server) releaseReader(c *conn) {

@@ -372,3 +372,54 @@ func TestHEAD(t *testing.T) {
 		t.Errorf("HEAD: %d body bytes, Content-Length %d; want none, and the page's length", len(body), contentLength(t, head))
 	}
 }
+
+// TestReadDeadlines checks when the server gives up on a client: a head
+// that stalls gets HeaderTimeout, an idle keep-alive connection gets
+// IdleTimeout, whichever way the last request arrived. Each case's two
+// timeouts are far apart (0.2 s and 5 s), so a close in under 2 s can only
+// be the short one, however slow the machine.
+func TestReadDeadlines(t *testing.T) {
+	const short, long = 200 * time.Millisecond, 5 * time.Second
+	head := "GET " + mockserver.HTMLPath("KNYC") + " HTTP/1.1\r\nHost: test\r\n\r\n"
+	tests := []struct {
+		name           string
+		header, idle   time.Duration
+		pieces         []string // written 50 ms apart; then the client waits
+		wantResponse   bool
+		wantClosedWith string // which timeout should close the connection
+	}{
+		{"head stalls mid-line", short, long, []string{"GET / HTTP/1.1\r\nHo"}, false, "header"},
+		{"blank lines, then a stall", short, long, []string{"\r\n\r\n", "G"}, false, "header"},
+		{"idle after a whole head", long, short, []string{head}, true, "idle"},
+		{"idle after a head in two pieces", long, short, []string{head[:10], head[10:]}, true, "idle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := start(t, mockserver.Config{HeaderTimeout: tt.header, IdleTimeout: tt.idle})
+			c, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for i, p := range tt.pieces {
+				if i > 0 {
+					time.Sleep(50 * time.Millisecond) // a read of its own for each piece
+				}
+				if _, err := io.WriteString(c, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			begin := time.Now()
+			got, _, err := readUntilEnd(c, 2*time.Second)
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("the server did not close the connection within 2 s (%v); want the %s timeout (%v)", err, tt.wantClosedWith, short)
+			}
+			if gotResponse := bytes.HasPrefix(got, []byte("HTTP/1.1 200")); gotResponse != tt.wantResponse {
+				t.Errorf("response before the close: %v; want %v (%q)", gotResponse, tt.wantResponse, got)
+			}
+			if tt.wantClosedWith == "idle" && time.Since(begin) < short/2 {
+				t.Errorf("closed after %v: sooner than IdleTimeout %v", time.Since(begin), short)
+			}
+		})
+	}
+}
