@@ -188,10 +188,11 @@ func (e *Epoll) startJobs(b *batch) {
 		}
 		job := b.next
 		b.next++
+		now := time.Now() // the job's start, and its deadline's: one clock reading for both
 		if e.cfg.Timeout > 0 {
-			b.timeouts.push(timeout{job, time.Now().Add(e.cfg.Timeout)})
+			b.timeouts.push(timeout{job, now.Add(e.cfg.Timeout)})
 		}
-		e.start(b, job, false)
+		e.start(b, job, false, now)
 	}
 }
 
@@ -203,10 +204,12 @@ func (e *Epoll) hasRoom(b *batch) bool {
 
 // start sends a job on a kept-alive connection to its address, or on a new
 // one. fresh forbids reuse (a retry after a kept-alive connection failed).
-func (e *Epoll) start(b *batch, job int, fresh bool) {
+// began is when the job started: a retry keeps the first attempt's, so
+// that its latency, like its deadline, counts from there.
+func (e *Epoll) start(b *batch, job int, fresh bool, began time.Time) {
 	t := b.targets[job]
 	if t.err != nil {
-		b.finish(Result{Index: job, Start: time.Now()}, t.err)
+		b.finish(Result{Index: job, Start: began}, t.err)
 		return
 	}
 	var c *conn
@@ -216,11 +219,11 @@ func (e *Epoll) start(b *batch, job int, fresh bool) {
 	if c == nil {
 		var err error
 		if c, err = e.dial(t.addr); err != nil {
-			b.finish(Result{Index: job, Start: time.Now()}, err)
+			b.finish(Result{Index: job, Start: began}, err)
 			return
 		}
 	}
-	c.exchange.begin(job, time.Now(), e.cfg.maxBodyBytes())
+	c.exchange.begin(job, began, e.cfg.maxBodyBytes())
 	c.out = t.request
 	b.active[job] = c
 	if c.state == stateIdle {
@@ -376,7 +379,7 @@ func (e *Epoll) fail(b *batch, c *conn, err error) {
 	e.drop(c)
 	b.active[job] = nil
 	if c.reused && !c.exchange.received && b.ctx.Err() == nil {
-		e.start(b, job, true)
+		e.start(b, job, true, c.exchange.start)
 		return
 	}
 	b.report(c.exchange.result(b.ctx, err))
