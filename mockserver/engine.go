@@ -20,7 +20,7 @@ import (
 type conn struct {
 	nc       *net.TCPConn
 	br       *bufio.Reader // nil between requests, unless the client pipelined
-	timer    *time.Timer   // for pause; made on first use, then reset
+	timer    *time.Timer   // for pause, and for Close to end one (wakePause)
 	deadline time.Time     // the read deadline readHead or hang set last
 	pcg      *rand.PCG     // reseeded for each request: see random
 	rnd      *rand.Rand
@@ -82,7 +82,7 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		c := &conn{nc: nc.(*net.TCPConn)}
+		c := newConn(nc.(*net.TCPConn))
 		// Go sets TCP_NODELAY by default; say so, because split writes rely
 		// on it: each write leaves as its own segment, without waiting to be
 		// coalesced with the next.
@@ -240,25 +240,36 @@ func (s *Server) isClosing() bool {
 }
 
 // pause sleeps for d; it returns false if the server began to close first.
-// The goroutine parks on the connection's timer: waiting costs no thread
-// and holds no lock, and reusing the timer costs no allocation. (Since Go
-// 1.23 a stopped or fired timer can be Reset with no stale tick to drain.)
+// The goroutine parks on the connection's timer alone: waiting costs no
+// thread and holds no lock, reusing the timer costs no allocation, and no
+// channel is shared with the other connections (a select that also waited
+// on the server's closing channel locked that one channel for every pause
+// of every connection). Close wakes a pause by firing its timer
+// (wakePause); a pause that starts after Close began sees isClosing.
+// (Since Go 1.23 a fired timer can be Reset with no stale tick to drain.)
 func (s *Server) pause(c *conn, d time.Duration) bool {
 	if d <= 0 {
 		return !s.isClosing()
 	}
-	if c.timer == nil {
-		c.timer = time.NewTimer(d)
-	} else {
-		c.timer.Reset(d)
-	}
-	select {
-	case <-c.timer.C:
-		return true
-	case <-s.closing:
+	c.timer.Reset(d)
+	if s.isClosing() { // Close may have fired the timer before this Reset
 		c.timer.Stop()
 		return false
 	}
+	<-c.timer.C
+	return !s.isClosing()
+}
+
+// wakePause ends the connection's pause, if it is in one: Close calls it
+// after marking the server closing.
+func (c *conn) wakePause() { c.timer.Reset(0) }
+
+// newConn wraps an accepted connection, with its pause timer made (and
+// stopped) up front, so that Close can fire it from another goroutine.
+func newConn(nc *net.TCPConn) *conn {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &conn{nc: nc, timer: t}
 }
 
 // write sends b and counts it.

@@ -235,6 +235,7 @@ func (s *Server) Close() error {
 	err := s.listener.Close()
 	<-s.acceptDone
 	s.eachConn((*conn).interruptRead)
+	s.eachConn((*conn).wakePause)
 	if !waitTimeout(&s.connsWG, time.Second) {
 		s.eachConn((*conn).close)
 		s.connsWG.Wait()
