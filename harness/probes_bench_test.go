@@ -1,13 +1,12 @@
 package harness_test
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/internal/benchutil"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -59,16 +58,13 @@ func benchProbes(b *testing.B, jobs []strategies.Job, probes bool) {
 	}
 	f := strategies.NewPool(strategies.Config{Concurrency: 50, Timeout: 30 * time.Second, Gauge: gauge})
 	defer strategies.Close(f)
-	var failed atomic.Int64
+	failed := 0
 	batch := func() {
-		err := f.Fetch(context.Background(), jobs, func(r strategies.Result) {
-			if !r.OK() {
-				failed.Add(1)
-			}
-		})
+		k, err := benchutil.FetchCounting(f, jobs)
 		if err != nil {
 			b.Fatalf("Fetch: %v", err)
 		}
+		failed += k
 	}
 
 	batch() // warm: connections open
@@ -89,7 +85,7 @@ func benchProbes(b *testing.B, jobs []strategies.Job, probes bool) {
 	b.ReportMetric(float64(b.Elapsed())/n/float64(time.Millisecond), "wall-ms")
 	b.ReportMetric(float64((used.UserCPU+used.SysCPU).Microseconds())/n, "cpu-us/op")
 	b.ReportMetric(float64(used.VoluntaryCtxSw+used.InvoluntaryCtxSw)/n, "ctxsw/op")
-	if k := failed.Load(); k > 0 {
+	if k := failed; k > 0 {
 		b.Errorf("%d requests failed", k)
 	}
 }

@@ -107,13 +107,10 @@ func newSequence(seed int64) *sequence {
 	return s
 }
 
-// next returns the random source of the next request for a station. Each
-// request draws, in this order: its delay, then its fault.
-func (s *sequence) next(icao string) *rand.Rand { return rand.New(rand.NewPCG(s.seeds(icao))) }
-
-// seeds returns the seeds of that source (for rand.NewPCG, or to reseed a
-// PCG kept for the purpose: the server keeps one per connection, so a
-// request costs no allocation).
+// seeds returns the seeds of the random source of the next request for a
+// station: rand.NewPCG(seeds), or a PCG reseeded with them (the server keeps
+// one per connection, so a request costs no allocation). Each request
+// draws, in this order: its delay, then its fault.
 func (s *sequence) seeds(icao string) (seed, stream uint64) {
 	if c, ok := s.counters[icao]; ok {
 		return s.seed ^ c.hash, c.n.Add(1)

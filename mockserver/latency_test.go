@@ -135,3 +135,7 @@ func TestResponseHeader(t *testing.T) {
 		t.Errorf("header:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// next is the random source of the next request for a station, as the
+// server's conn.random gives it.
+func (s *sequence) next(icao string) *rand.Rand { return rand.New(rand.NewPCG(s.seeds(icao))) }

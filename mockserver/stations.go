@@ -59,4 +59,4 @@ func LookupStation(icao string) (Station, bool) {
 
 // isUS reports whether the station reports in US style: tenths of a degree,
 // visibility in statute miles and pressure in inches of mercury.
-func (s Station) isUS() bool { return s.Country == "United States" }
+func (st Station) isUS() bool { return st.Country == "United States" }

@@ -1,13 +1,12 @@
 package strategies_test
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/internal/benchutil"
 	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
@@ -84,16 +83,13 @@ func benchFetch(b *testing.B, srv *serverproc.Proc, info strategies.Info, n, c i
 	}
 	defer strategies.Close(f)
 	jobs := stationJobs(srv.URL, n, "")
-	var failed atomic.Int64
+	failed := 0
 	fetch := func() {
-		err := f.Fetch(context.Background(), jobs, func(r strategies.Result) {
-			if !r.OK() {
-				failed.Add(1)
-			}
-		})
+		k, err := benchutil.FetchCounting(f, jobs)
 		if err != nil {
 			b.Fatalf("Fetch: %v", err)
 		}
+		failed += k
 	}
 
 	fetch() // warm: connections open, pools filled
@@ -119,7 +115,7 @@ func benchFetch(b *testing.B, srv *serverproc.Proc, info strategies.Info, n, c i
 	b.ReportMetric(float64(used.AllocBytes)/requests, "B/req")
 	b.ReportMetric(float64(peaks.Goroutines), "goroutines")
 	b.ReportMetric(float64(peaks.Threads), "threads")
-	if k := failed.Load(); k > 0 {
+	if k := failed; k > 0 {
 		b.Errorf("%d of %d requests failed (unmeasured passes included)", k, n*(b.N+2))
 	}
 	select {

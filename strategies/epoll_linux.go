@@ -43,7 +43,7 @@ type Epoll struct {
 	conns   map[int]*conn      // by file descriptor
 	idle    map[string][]*conn // keep-alive connections by address
 	buf     []byte             // the one read buffer: data is parsed before the next read
-	queue   timeoutQueue       // the deadlines of the batch running now
+	queue   timeoutQueue       // the deadlines of the batch running now, in start order (reused: one Timeout for all)
 	noWait2 bool               // epoll_pwait2 is unavailable: arrivals wait in whole milliseconds
 }
 
@@ -101,14 +101,13 @@ func (e *Epoll) Close() error {
 
 // batch is one Fetch's bookkeeping.
 type batch struct {
-	ctx      context.Context
-	jobs     []Job
-	targets  []*target
-	done     func(Result)
-	next     int     // the next job to start
-	left     int     // jobs without a result yet
-	active   []*conn // by job: the connection carrying it, or nil
-	timeouts *timeoutQueue
+	ctx     context.Context
+	jobs    []Job
+	targets []*target
+	done    func(Result)
+	next    int     // the next job to start
+	left    int     // jobs without a result yet
+	active  []*conn // by job: the connection carrying it, or nil
 }
 
 // timeout is a job's deadline. Every job has the same Timeout, so deadlines
@@ -153,7 +152,7 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer e.cfg.Gauge.Add(-1)
 	e.queue.reset()
-	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs)), timeouts: &e.queue}
+	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
 	// A wake-up under way must finish before Close may close e.wake.
 	defer onCancel(ctx, e.cfg.Gauge, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })()
 	events := make([]unix.EpollEvent, 256)
@@ -190,7 +189,7 @@ func (e *Epoll) startJobs(b *batch) {
 		b.next++
 		now := time.Now() // the job's start, and its deadline's: one clock reading for both
 		if e.cfg.Timeout > 0 {
-			b.timeouts.push(timeout{job, now.Add(e.cfg.Timeout)})
+			e.queue.push(timeout{job, now.Add(e.cfg.Timeout)})
 		}
 		e.start(b, job, false, now)
 	}
@@ -413,11 +412,11 @@ func (e *Epoll) watch(c *conn, events uint32) {
 // expire fails the jobs whose deadline has passed.
 func (e *Epoll) expire(b *batch, now time.Time) {
 	for {
-		t, ok := b.timeouts.first()
+		t, ok := e.queue.first()
 		if !ok || t.deadline.After(now) {
 			return
 		}
-		b.timeouts.pop()
+		e.queue.pop()
 		job := t.job
 		if c := b.active[job]; c != nil {
 			c.reused = false // a timeout is final: no retry
@@ -433,7 +432,7 @@ func (e *Epoll) expire(b *batch, now time.Time) {
 // next At is what bounds it, so the wait must be precise.
 func (e *Epoll) waitTimeout(b *batch) (wait time.Duration, arrival bool) {
 	wait = time.Second
-	if t, ok := b.timeouts.first(); ok {
+	if t, ok := e.queue.first(); ok {
 		wait = min(wait, time.Until(t.deadline))
 	}
 	if e.hasRoom(b) && !b.jobs[b.next].At.IsZero() {

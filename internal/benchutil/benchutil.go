@@ -5,6 +5,7 @@ package benchutil
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -12,8 +13,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/netio-lab/netio/strategies"
 )
 
 // FreeAddr returns a loopback address with a port nothing listens on now.
@@ -121,4 +125,17 @@ func Ints(xs []float64) []int {
 		out[i] = int(x)
 	}
 	return out
+}
+
+// FetchCounting runs one batch with f and returns how many of its requests
+// failed, and Fetch's own error. done runs on many goroutines at once in
+// most strategies: the count is atomic.
+func FetchCounting(f strategies.Fetcher, jobs []strategies.Job) (failed int, err error) {
+	var n atomic.Int64
+	err = f.Fetch(context.Background(), jobs, func(r strategies.Result) {
+		if !r.OK() {
+			n.Add(1)
+		}
+	})
+	return int(n.Load()), err
 }

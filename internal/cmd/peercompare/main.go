@@ -16,7 +16,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -30,7 +29,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -273,10 +271,11 @@ func strategy(name, url string, d time.Duration) run {
 	for i := range jobs {
 		jobs[i] = strategies.Job{Name: "New York", URL: url}
 	}
-	fetchCounting(f, jobs[:2000])
+	benchutil.FetchCounting(f, jobs[:2000])
 	u0, start, n, failed := harness.ReadUsage(), time.Now(), 0, 0
 	for time.Since(start) < d {
-		failed += fetchCounting(f, jobs)
+		k, _ := benchutil.FetchCounting(f, jobs)
+		failed += k
 		n += len(jobs)
 	}
 	elapsed, u := time.Since(start), harness.ReadUsage().Since(u0)
@@ -387,20 +386,8 @@ func ratios(xs []float64) string {
 func timed(f strategies.Fetcher, jobs []strategies.Job) (time.Duration, int) {
 	runtime.GC()
 	start := time.Now()
-	failed := fetchCounting(f, jobs)
+	failed, _ := benchutil.FetchCounting(f, jobs)
 	return time.Since(start), failed
-}
-
-// fetchCounting runs one batch and counts its failed requests. done may
-// run on many goroutines at once: the count is atomic.
-func fetchCounting(f strategies.Fetcher, jobs []strategies.Job) int {
-	var failed atomic.Int64
-	f.Fetch(context.Background(), jobs, func(r strategies.Result) {
-		if !r.OK() {
-			failed.Add(1)
-		}
-	})
-	return int(failed.Load())
 }
 
 func must(err error) {
