@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"time"
 )
 
-// The engine: an HTTP/1.1 server on plain TCP connections, one goroutine
-// per connection. Go's runtime parks a goroutine that waits (on a timer or a
+// The goroutine engine (EngineGoroutines): an HTTP/1.1 server on plain TCP
+// connections, one goroutine per connection. It also serves the
+// connections the event loop hands over (adopt). Go's runtime parks a goroutine that waits (on a timer or a
 // socket) without holding an OS thread, so 10,000 waiting connections cost
 // 10,000 small stacks and nothing else: the read buffer is lent to a
 // connection only while it reads a request head, and a response is written
@@ -22,20 +24,26 @@ type conn struct {
 	br       *bufio.Reader // nil between requests, unless the client pipelined
 	timer    *time.Timer   // for pause, and for Close to end one (wakePause)
 	deadline time.Time     // the read deadline readHead or hang set last
-	pcg      *rand.PCG     // reseeded for each request: see random
-	rnd      *rand.Rand
+	draws                  // the random source of its requests
 }
 
-// random returns the connection's random source, reseeded: the same
-// numbers as rand.New(rand.NewPCG(seed, stream)), without allocating.
-func (c *conn) random(seed, stream uint64) *rand.Rand {
-	if c.rnd == nil {
-		c.pcg = rand.NewPCG(seed, stream)
-		c.rnd = rand.New(c.pcg)
-		return c.rnd
+// draws is a connection's random source, reseeded for each request: see
+// random.
+type draws struct {
+	pcg *rand.PCG
+	rnd *rand.Rand
+}
+
+// random returns the random source, reseeded: the same numbers as
+// rand.New(rand.NewPCG(seed, stream)), without allocating.
+func (d *draws) random(seed, stream uint64) *rand.Rand {
+	if d.rnd == nil {
+		d.pcg = rand.NewPCG(seed, stream)
+		d.rnd = rand.New(d.pcg)
+		return d.rnd
 	}
-	c.pcg.Seed(seed, stream)
-	return c.rnd
+	d.pcg.Seed(seed, stream)
+	return d.rnd
 }
 
 // setReadDeadline sets the read deadline and remembers it.
@@ -96,12 +104,19 @@ func (s *Server) acceptLoop() {
 	}
 }
 
+// track counts a connection just accepted and registers it.
 func (s *Server) track(c *conn) {
+	s.stats.connsAccepted.Add(1)
+	s.stats.connsOpen.Add(1)
+	s.register(c)
+}
+
+// register adds a connection to those Close interrupts; untrack removes it
+// and counts it closed.
+func (s *Server) register(c *conn) {
 	s.connsMu.Lock()
 	s.conns[c] = struct{}{}
 	s.connsMu.Unlock()
-	s.stats.connsAccepted.Add(1)
-	s.stats.connsOpen.Add(1)
 }
 
 func (s *Server) untrack(c *conn) {
@@ -118,6 +133,33 @@ func (s *Server) eachConn(f func(*conn)) {
 	for c := range s.conns {
 		f(c)
 	}
+}
+
+// adopt serves, on a goroutine of its own, a connection that the event
+// loop (reactor_linux.go) accepted, counted and handed over: prefix holds
+// the bytes the loop read from it but did not use (at most maxRequestLine,
+// so that the first fill of the read buffer takes them all), and pending is
+// an answer the loop decided but leaves to the goroutine to carry out; its
+// request is already counted as begun.
+func (s *Server) adopt(nc *net.TCPConn, prefix []byte, pending *answer) {
+	c := newConn(nc)
+	if len(prefix) > 0 {
+		c.br = s.readers.Get().(*bufio.Reader)
+		c.br.Reset(io.MultiReader(bytes.NewReader(prefix), nc))
+	}
+	s.register(c)
+	s.connsWG.Go(func() {
+		defer s.untrack(c)
+		if pending != nil {
+			more := s.carryOut(c, *pending)
+			s.stats.end()
+			if !more || s.isClosing() {
+				s.releaseReader(c)
+				return
+			}
+		}
+		s.serveConn(c)
+	})
 }
 
 // serveConn serves requests on one connection until either side closes it.
@@ -213,6 +255,12 @@ func (s *Server) readHead(c *conn) (request, error) {
 // lines end in a bare "\n" is not recognised: it only gets the deadline.
 func headBuffered(br *bufio.Reader) bool {
 	b, _ := br.Peek(br.Buffered())
+	return headComplete(b)
+}
+
+// headComplete reports whether b holds a whole request head, as
+// headBuffered says.
+func headComplete(b []byte) bool {
 	return bytes.Contains(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
 }
 

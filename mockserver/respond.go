@@ -14,7 +14,36 @@ import (
 func (s *Server) handle(c *conn, req request) bool {
 	s.stats.begin()
 	defer s.stats.end()
-	r := response{keepAlive: req.keepAlive && !s.isClosing(), head: req.method == "HEAD", http10: req.http10}
+	return s.carryOut(c, s.decide(&c.draws, req))
+}
+
+// answer is what the server decided to do with one request, before doing
+// it: the response, how its body goes out, the delay before it, and the
+// fault that spoils it, if one was drawn. Deciding draws from the station's
+// random sequence, so it happens exactly once per request, whichever engine
+// then carries the answer out.
+type answer struct {
+	r        response
+	body     Body
+	page     bool          // a station page: it waits, in the queue if there is one
+	wait     time.Duration // the injected delay
+	queue    chan struct{} // the model's queue, or nil
+	fault    fault
+	hasFault bool
+}
+
+// plain reports whether the answer is a wait and then one whole response,
+// with no queue and no fault: the event loop serves these itself.
+func (a *answer) plain() bool {
+	return !a.hasFault && a.queue == nil && a.body.whole()
+}
+
+// decide works out the answer to a request: which page, what delay, what
+// fault. It draws the delay and the fault from d, seeded for the station's
+// next request.
+func (s *Server) decide(d *draws, req request) answer {
+	a := answer{r: response{keepAlive: req.keepAlive && !s.isClosing(), head: req.method == "HEAD", http10: req.http10}}
+	r := &a.r
 	switch {
 	case req.method != "GET" && req.method != "HEAD":
 		r.status, r.contentType, r.body = 405, "text/plain; charset=utf-8", []byte("mockserver: only GET and HEAD\n")
@@ -25,72 +54,80 @@ func (s *Server) handle(c *conn, req request) bool {
 		r.status, r.contentType, r.body = 200, "text/html; charset=utf-8", indexBody
 	default:
 		if icao, kind, ok := stationFromPath(req.path); ok {
-			return s.servePage(c, req, r, pageKey{icao, kind})
+			s.decidePage(d, req, &a, pageKey{icao, kind})
+			break
 		}
 		r.status, r.contentType, r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
 	}
-	return s.send(c, r, Body{})
+	return a
 }
 
-// servePage answers a station page: it draws the delay and the fault, waits
-// (in the queue, then the delay), and delivers the page as the model says.
-func (s *Server) servePage(c *conn, req request, r response, key pageKey) bool {
+// decidePage works out the answer for a station page: the delay and the
+// fault, drawn in that order, and the page itself.
+func (s *Server) decidePage(d *draws, req request, a *answer, key pageKey) {
 	m := s.model.Load()
-	icao := key.icao
-	delay := m.delayFor(icao)
-	body := m.Body
-	forced, err := applyQuery(req.query, &delay, &body, s.cfg.MaxDelay)
+	delay := m.delayFor(key.icao)
+	a.body = m.Body
+	forced, err := applyQuery(req.query, &delay, &a.body, s.cfg.MaxDelay)
 	if err != nil {
-		r.status, r.contentType, r.body = 400, "text/plain; charset=utf-8", []byte("mockserver: "+err.Error()+"\n")
-		return s.send(c, r, Body{})
+		a.r.status, a.r.contentType, a.r.body = 400, "text/plain; charset=utf-8", []byte("mockserver: "+err.Error()+"\n")
+		a.body = Body{}
+		return
 	}
-	rnd := c.random(s.seq.seeds(icao))
-	wait := delay.draw(rnd, s.cfg.MaxDelay)
-	f, hasFault := m.faultsFor(icao).pick(rnd)
+	rnd := d.random(s.seq.seeds(key.icao))
+	a.page, a.queue = true, m.queue
+	a.wait = delay.draw(rnd, s.cfg.MaxDelay)
+	a.fault, a.hasFault = m.faultsFor(key.icao).pick(rnd)
 	if forced != nil {
-		f, hasFault = *forced, true
+		a.fault, a.hasFault = *forced, true
 	}
-
-	queued, ok := s.queue(c, m, wait)
-	if !ok {
-		return s.sendClosing(c, r)
-	}
-	s.stats.delay(queued + wait)
-	r.queued, r.delay = queued, wait
-
 	p, found := s.pages[key]
 	switch {
 	case !found:
-		r.status, r.contentType, r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
-	case hasFault && f.kind == FaultNoTemperature:
-		r.status, r.contentType, r.body = 200, p.contentType, p.noTemp
+		a.r.status, a.r.contentType, a.r.body = 404, "text/html; charset=utf-8", notFoundPage(req.path)
+	case a.hasFault && a.fault.kind == FaultNoTemperature:
+		a.r.status, a.r.contentType, a.r.body = 200, p.contentType, p.noTemp
 	default:
-		r.status, r.contentType, r.body = 200, p.contentType, p.body
+		a.r.status, a.r.contentType, a.r.body = 200, p.contentType, p.body
 	}
-	if hasFault {
-		s.stats.fault(f.kind)
-		return s.sendFault(c, r, body, f)
+}
+
+// carryOut waits as the answer says (in the queue, then the delay) and
+// delivers it on a goroutine's connection. It reports whether the
+// connection may serve another request.
+func (s *Server) carryOut(c *conn, a answer) bool {
+	if a.page {
+		queued, ok := s.queue(c, a.queue, a.wait)
+		if !ok {
+			return s.sendClosing(c, a.r)
+		}
+		s.stats.delay(queued + a.wait)
+		a.r.queued, a.r.delay = queued, a.wait
 	}
-	return s.send(c, r, body)
+	if a.hasFault {
+		s.stats.fault(a.fault.kind)
+		return s.sendFault(c, a.r, a.body, a.fault)
+	}
+	return s.send(c, a.r, a.body)
 }
 
 // queue holds the request in the model's queue, if there is one, for its
 // turn and then for its delay: at most QueueServers requests are in service
 // at once. Without a queue it just waits the delay. It returns the time
 // spent queueing, and false if the server began to close meanwhile.
-func (s *Server) queue(c *conn, m *compiled, wait time.Duration) (time.Duration, bool) {
-	if m.queue == nil {
+func (s *Server) queue(c *conn, queue chan struct{}, wait time.Duration) (time.Duration, bool) {
+	if queue == nil {
 		return 0, s.pause(c, wait)
 	}
 	start := time.Now()
 	select {
-	case m.queue <- struct{}{}:
+	case queue <- struct{}{}:
 	case <-s.closing:
 		return time.Since(start), false
 	}
 	queued := time.Since(start)
 	ok := s.pause(c, wait)
-	<-m.queue
+	<-queue
 	return queued, ok
 }
 
@@ -133,15 +170,22 @@ func (s *Server) send(c *conn, r response, body Body) bool {
 func (s *Server) sendWhole(c *conn, r response) bool {
 	buf := s.writeBufs.Get().(*[]byte)
 	defer s.writeBufs.Put(buf)
-	b := r.appendHeader((*buf)[:0], "length")
-	if !r.head {
-		b = append(b, r.body...)
-	}
+	b := r.appendWhole((*buf)[:0])
 	if cap(b) <= 64<<10 {
 		*buf = b // keep a grown buffer for the next response, unless it is huge
 	}
 	err := s.write(c, b)
 	return err == nil && r.keepAlive
+}
+
+// appendWhole appends the response framed by its length: headers and
+// body, ready for one write.
+func (r response) appendWhole(b []byte) []byte {
+	b = r.appendHeader(b, "length")
+	if !r.head {
+		b = append(b, r.body...)
+	}
+	return b
 }
 
 // sendFault delivers a response spoiled by a fault; the connection is not

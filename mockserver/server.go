@@ -20,11 +20,13 @@
 // in its query string (?latency=80ms&fault=reset). An optional admin API
 // shows and changes the model while the server runs (admin.go).
 //
-// The server speaks HTTP/1.1 itself, on plain TCP connections (engine.go),
-// because faults such as a reset in mid-body or a status line cut in two
-// need byte-level control of the socket, and because it must hold 10,000
-// waiting connections in little memory. docs/mockserver.md says how that
-// choice was measured.
+// The server speaks HTTP/1.1 itself, on plain TCP connections, because
+// faults such as a reset in mid-body or a status line cut in two need
+// byte-level control of the socket, and because it must hold 10,000 waiting
+// connections in little memory. Two engines serve them (Config.Engine): an
+// epoll event loop for plain requests (reactor_linux.go), which hands any
+// connection that needs more to a goroutine of its own (engine.go).
+// docs/mockserver.md says how those choices were measured.
 package mockserver
 
 import (
@@ -65,6 +67,11 @@ type Config struct {
 	// next request. Zero means DefaultIdleTimeout.
 	IdleTimeout time.Duration
 
+	// Engine says how connections are served: EngineEpoll or
+	// EngineGoroutines. Empty means EngineEpoll where the system has epoll
+	// (Linux), EngineGoroutines elsewhere.
+	Engine string
+
 	// AdminAddr, if set, serves the admin API there (GET/PUT /config,
 	// GET /stats). It must be a loopback address unless AdminAllowRemote.
 	AdminAddr        string
@@ -80,6 +87,26 @@ const (
 	DefaultIdleTimeout   = 2 * time.Minute
 )
 
+// The engines that serve connections.
+//
+// EngineGoroutines serves each connection on a goroutine of its own, which
+// reads a request, sleeps through its delay and writes the response: the
+// plainest code, and every behaviour of the model is written that way.
+//
+// EngineEpoll serves connections from one event loop on a Linux epoll
+// instance, as the epoll strategy fetches: the waits are entries in a timer
+// heap, not sleeping goroutines. It serves plain answers itself (a delay,
+// then one whole response: what a benchmark asks for), and hands a
+// connection to a goroutine of its own, for good, as soon as one of its
+// requests needs more: a fault, a split, paced or chunked body, the queue,
+// a head that arrived in pieces, a request body, pipelining. The server
+// shares the machine with the client it measures, and the loop costs it
+// about a third of the CPU per request (docs/mockserver.md).
+const (
+	EngineEpoll      = "epoll"
+	EngineGoroutines = "goroutines"
+)
+
 // withDefaults fills the zero fields.
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {
@@ -90,6 +117,12 @@ func (c Config) withDefaults() Config {
 	c.MaxHang = cmp.Or(c.MaxHang, DefaultMaxHang)
 	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, DefaultHeaderTimeout)
 	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	if c.Engine == "" {
+		c.Engine = EngineGoroutines
+		if epollAvailable {
+			c.Engine = EngineEpoll
+		}
+	}
 	return c
 }
 
@@ -99,6 +132,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("mockserver: negative MaxConns %d", c.MaxConns)
 	case c.MaxDelay < 0, c.MaxHang < 0, c.HeaderTimeout < 0, c.IdleTimeout < 0:
 		return fmt.Errorf("mockserver: negative limit in %+v", c)
+	case c.Engine != "" && c.Engine != EngineEpoll && c.Engine != EngineGoroutines:
+		return fmt.Errorf("mockserver: unknown engine %q (valid: %s, %s)", c.Engine, EngineEpoll, EngineGoroutines)
+	case c.Engine == EngineEpoll && !epollAvailable:
+		return fmt.Errorf("mockserver: engine %s needs Linux; use %s", EngineEpoll, EngineGoroutines)
 	}
 	if err := c.Model.Validate(); err != nil {
 		return fmt.Errorf("mockserver: %w", err)
@@ -120,7 +157,8 @@ type Server struct {
 	writeBufs sync.Pool
 
 	closing    chan struct{} // closed by Close: cuts every wait short
-	acceptDone chan struct{}
+	acceptDone chan struct{} // closed when the accept loop, or the event loop, has returned
+	reactor    *reactor      // the event loop, with EngineEpoll
 	connsMu    sync.Mutex
 	conns      map[*conn]struct{}
 	connsWG    sync.WaitGroup // one per connection goroutine
@@ -166,6 +204,17 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 
+	if cfg.Engine == EngineEpoll {
+		if s.reactor, err = newReactor(s); err != nil {
+			ln.Close()
+			if s.admin != nil {
+				s.admin.close()
+			}
+			return nil, err
+		}
+		go s.reactor.run()
+		return s, nil
+	}
 	go s.acceptLoop()
 	return s, nil
 }
@@ -227,11 +276,17 @@ func (s *Server) Stats() Stats { return s.stats.snapshot() }
 
 // Close stops the server. Waits in progress are cut short and answered 503;
 // hangs end; idle keep-alive connections are closed. Close blocks until
-// every connection's goroutine has returned: at once for idle and waiting
+// the event loop and every connection's goroutine have returned: at once for idle and waiting
 // connections, after at most a second for a response still being written,
 // which is then cut off. Call it once.
 func (s *Server) Close() error {
 	close(s.closing)
+	if s.reactor != nil {
+		// The loop answers its waits 503 and closes its connections, then
+		// returns: only then may the listener's socket, which it accepts
+		// from, be closed.
+		s.reactor.stop()
+	}
 	err := s.listener.Close()
 	<-s.acceptDone
 	s.eachConn((*conn).interruptRead)

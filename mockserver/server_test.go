@@ -1,7 +1,9 @@
 package mockserver_test
 
 import (
+	"cmp"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +22,19 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Options...) }
 
+// engine is the engine the tests run the server on, where they do not pick
+// one; TestGoroutineEngine runs them all again with -engine goroutines.
+var engine = flag.String("engine", "", "mockserver engine for the tests: epoll or goroutines (empty: Start's default)")
+
+// startRaw starts a server on the engine under test.
+func startRaw(cfg mockserver.Config) (*mockserver.Server, error) {
+	cfg.Engine = cmp.Or(cfg.Engine, *engine)
+	return mockserver.Start(cfg)
+}
+
 func start(t *testing.T, cfg mockserver.Config) *mockserver.Server {
 	t.Helper()
-	srv, err := mockserver.Start(cfg)
+	srv, err := startRaw(cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -146,6 +158,7 @@ func TestBadConfig(t *testing.T) {
 		{Model: mockserver.Model{Faults: map[string]float64{"explode": 0.1}}},
 		{MaxConns: -1},
 		{Addr: "127.0.0.1:notaport"},
+		{Engine: "threads"},
 	} {
 		if srv, err := mockserver.Start(cfg); err == nil {
 			srv.Close()
@@ -235,7 +248,7 @@ func TestBadLatencyQuery(t *testing.T) {
 }
 
 func TestCloseCutsWaitsShort(t *testing.T) {
-	srv, err := mockserver.Start(mockserver.Config{Model: mockserver.Model{Delay: fixed(10 * time.Second)}})
+	srv, err := startRaw(mockserver.Config{Model: mockserver.Model{Delay: fixed(10 * time.Second)}})
 	if err != nil {
 		t.Fatal(err)
 	}

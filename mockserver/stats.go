@@ -17,6 +17,7 @@ type stats struct {
 	bytesSent     atomic.Int64
 	connsOpen     atomic.Int64
 	connsAccepted atomic.Int64
+	handedOff     atomic.Int64
 	faults        sync.Map // fault kind → *atomic.Int64
 
 	mu     sync.Mutex
@@ -35,6 +36,7 @@ type Stats struct {
 	BytesSent     int64            `json:"bytes_sent"`     // response bytes written, headers included
 	ConnsOpen     int64            `json:"conns_open"`     // connections open now
 	ConnsAccepted int64            `json:"conns_accepted"` // connections accepted since start
+	HandedOff     int64            `json:"handed_off"`     // connections the event loop handed to goroutines (Config.Engine)
 	Faults        map[string]int64 `json:"faults"`         // faults injected, by kind
 	DelayMS       Percentiles      `json:"delay_ms"`       // injected delays (time to first byte, queueing included)
 	DelaySamples  int64            `json:"delay_samples"`  // how many delays DelayMS summarises
@@ -82,6 +84,7 @@ func (s *stats) snapshot() Stats {
 		BytesSent:     s.bytesSent.Load(),
 		ConnsOpen:     s.connsOpen.Load(),
 		ConnsAccepted: s.connsAccepted.Load(),
+		HandedOff:     s.handedOff.Load(),
 		Faults:        map[string]int64{},
 	}
 	s.faults.Range(func(k, v any) bool {

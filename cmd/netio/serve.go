@@ -74,6 +74,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.cfg.MaxDelay, "max-delay", mockserver.DefaultMaxDelay, "longest delay any model or query may inject")
 	fs.DurationVar(&f.cfg.MaxHang, "max-hang", mockserver.DefaultMaxHang, "longest a hang fault holds a connection")
 	fs.DurationVar(&f.cfg.HeaderTimeout, "header-timeout", mockserver.DefaultHeaderTimeout, "time a client has to send a request's headers")
+	fs.StringVar(&f.cfg.Engine, "engine", "", "`engine` that serves connections: "+mockserver.EngineEpoll+" (one event loop; Linux) or "+mockserver.EngineGoroutines+" (one per connection); default epoll where available")
 	fs.StringVar(&f.cfg.AdminAddr, "admin-addr", "", "serve the admin API (GET/PUT /config, GET /stats) on this `host:port`")
 	fs.BoolVar(&f.adminRemote, "admin-allow-remote", false, "allow --admin-addr on a non-loopback interface")
 	fs.BoolVar(&f.stopOnEOF, "stop-on-stdin-eof", false, "also stop when standard input closes: for a parent process (netio bench) that must not leave the server behind")
@@ -149,6 +150,9 @@ func (f *serveFlags) config(fs *flag.FlagSet) (mockserver.Config, error) {
 	}
 	if cfg.AdminAddr != "" && !cfg.AdminAllowRemote && !isLoopback(cfg.AdminAddr) {
 		return cfg, fmt.Errorf("--admin-addr %q is not a loopback address: add --admin-allow-remote to serve the admin API there", cfg.AdminAddr)
+	}
+	if e := cfg.Engine; e != "" && e != mockserver.EngineEpoll && e != mockserver.EngineGoroutines {
+		return cfg, fmt.Errorf("unknown --engine %q (valid: %s, %s)", e, mockserver.EngineEpoll, mockserver.EngineGoroutines)
 	}
 	if cfg.MaxConns < 1 || cfg.MaxDelay <= 0 || cfg.MaxHang <= 0 || cfg.HeaderTimeout <= 0 {
 		return cfg, fmt.Errorf("--max-conns, --max-delay, --max-hang and --header-timeout must be positive")

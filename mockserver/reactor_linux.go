@@ -1,0 +1,588 @@
+//go:build linux
+
+package mockserver
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The event-loop engine (EngineEpoll): the server's twin of the epoll
+// strategy. One goroutine accepts connections, reads requests, keeps every
+// wait as an entry in a timer heap and writes responses when their time
+// comes, all on non-blocking sockets watched by one epoll instance.
+//
+// Why the server has one: it shares the machine's cores with the client it
+// measures. A goroutine per connection costs a wake-up from the runtime's
+// poller, a read that comes back empty, a timer and a park for every
+// request (17–23 µs of CPU on this project's 2-core VM); the loop does a
+// read and a write (about 6 µs), leaving the client the rest.
+//
+// It serves only plain answers (answer.plain): a whole request in one read,
+// a delay, one whole response. Anything else is handed, with the bytes
+// read so far or the answer already decided, to a goroutine that serves the
+// connection from then on (Server.adopt): the goroutine engine already
+// knows how to split, pace, fault and queue, and none of that is on a
+// benchmark's hot path.
+
+// epollAvailable reports whether EngineEpoll can run here.
+const epollAvailable = true
+
+// reactor is the event loop and everything it owns. Only its goroutine
+// touches it, apart from stop.
+type reactor struct {
+	s         *Server
+	epfd      int
+	wake      int  // an eventfd: stop writes to it
+	lfd       int  // the listener's socket, owned by s.listener
+	listening bool // lfd is in the epoll set: false while MaxConns connections are open
+	retry     time.Duration
+	conns     map[int]*rconn
+	replies   deadlines // responses waiting for their delay, earliest first
+	idle      deadlines // one entry per connection: when it might have idled too long
+	in        []byte    // the read buffer, maxRequestLine long: see adopt
+	out       []byte    // the write buffer
+	src       bytes.Reader
+	br        *bufio.Reader // reads a request head out of in
+	events    []unix.EpollEvent
+	noWait2   bool      // epoll_pwait2 is missing: waits round up to milliseconds
+	epoch     time.Time // the loop's clock reads time since epoch
+
+	mu     sync.Mutex // orders stop's wake-up before exit's close of r.wake
+	exited bool
+}
+
+// rstate is what an event-loop connection is doing.
+type rstate int
+
+const (
+	rReading rstate = iota // waiting for a request
+	rWaiting               // a request's delay is running
+	rWriting               // a response the socket did not take at once
+	rGone                  // closed or handed off; its heap entries are skipped
+)
+
+// rconn is one connection of the event loop.
+type rconn struct {
+	fd       int
+	state    rstate
+	events   uint32        // the epoll interest registered now
+	lastUsed time.Duration // when it last finished a response (or was accepted)
+	reply    answer        // the answer waiting for its delay (rWaiting)
+	rest     []byte        // what the socket has not taken yet (rWriting)
+	more     bool          // whether it serves another request after rest
+	draws
+}
+
+// newReactor sets up the loop on the server's listener.
+func newReactor(s *Server) (*reactor, error) {
+	r := &reactor{s: s, conns: map[int]*rconn{}, in: make([]byte, maxRequestLine), out: make([]byte, 0, 4096),
+		events: make([]unix.EpollEvent, 256), epoch: time.Now(), listening: true}
+	r.br = bufio.NewReaderSize(&r.src, maxRequestLine)
+	raw, err := s.listener.(*net.TCPListener).SyscallConn()
+	if err == nil {
+		err = raw.Control(func(fd uintptr) { r.lfd = int(fd) })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: listener socket: %w", err)
+	}
+	if r.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("mockserver: %w", os.NewSyscallError("epoll_create1", err))
+	}
+	if r.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		unix.Close(r.epfd)
+		return nil, fmt.Errorf("mockserver: %w", os.NewSyscallError("eventfd", err))
+	}
+	for _, fd := range []int{r.wake, r.lfd} {
+		if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+			r.closeFDs()
+			return nil, fmt.Errorf("mockserver: %w", os.NewSyscallError("epoll_ctl", err))
+		}
+	}
+	return r, nil
+}
+
+func (r *reactor) closeFDs() {
+	unix.Close(r.wake)
+	unix.Close(r.epfd)
+}
+
+// stop makes the loop answer its waits 503, close its connections and
+// return; it blocks until the loop has returned. The server must be
+// marked closing first.
+func (r *reactor) stop() {
+	r.mu.Lock()
+	if !r.exited { // else r.wake is closed, and its number may be another file's now
+		unix.Write(r.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	}
+	r.mu.Unlock()
+	<-r.s.acceptDone
+}
+
+// exit releases the loop's descriptors as it returns.
+func (r *reactor) exit() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closeFDs()
+	r.exited = true
+}
+
+// now is the loop's clock: monotonic time since the loop began.
+func (r *reactor) now() time.Duration { return time.Since(r.epoch) }
+
+// run is the loop. Each turn waits for the sockets that are ready or the
+// next deadline, handles what is ready, then sends the responses whose
+// delay is over and closes the connections idle too long.
+func (r *reactor) run() {
+	defer close(r.s.acceptDone)
+	defer r.exit()
+	for {
+		n, err := r.wait(r.timeout())
+		if err != nil && err != unix.EINTR {
+			// Not expected of a valid epoll instance; stop serving rather
+			// than spin, and say why on the way out.
+			fmt.Fprintf(os.Stderr, "mockserver: epoll_wait: %v\n", err)
+			r.shutdown()
+			return
+		}
+		now := r.now()
+		for _, ev := range r.events[:max(n, 0)] {
+			switch fd := int(ev.Fd); fd {
+			case r.wake:
+				r.shutdown()
+				return
+			case r.lfd:
+				r.accept(now)
+			default:
+				if c := r.conns[fd]; c != nil {
+					r.handle(c, ev.Events, now)
+				}
+			}
+		}
+		r.sendDue(now)
+		r.closeIdle(now)
+		r.listen(now)
+	}
+}
+
+// timeout is how long the next wait may last: until the next response or
+// idle deadline, or a little while if accepting is paused (a connection
+// served by a goroutine may close meanwhile); -1 for no limit.
+func (r *reactor) timeout() time.Duration {
+	wait := time.Duration(-1)
+	now := r.now()
+	for _, h := range []*deadlines{&r.replies, &r.idle} {
+		if at, ok := h.first(); ok && (wait < 0 || at-now < wait) {
+			wait = max(at-now, 0)
+		}
+	}
+	if !r.listening && (wait < 0 || wait > 10*time.Millisecond) {
+		wait = 10 * time.Millisecond
+	}
+	return wait
+}
+
+// wait is epoll_wait with a timeout counted in nanoseconds. It first asks
+// without waiting, a raw system call the Go scheduler does not see, since
+// under load there nearly always is something ready; only then does it
+// block, through epoll_pwait2 (Linux 5.11), whose timeout is not rounded
+// to milliseconds: a delay rounded up by up to a millisecond would be
+// added to every response.
+func (r *reactor) wait(timeout time.Duration) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(r.epfd), uintptr(unsafe.Pointer(&r.events[0])), uintptr(len(r.events)), 0, 0, 0)
+	if errno == 0 && n > 0 || timeout == 0 {
+		return int(n), errnoErr(errno)
+	}
+	if !r.noWait2 {
+		var ts *unix.Timespec
+		if timeout > 0 {
+			t := unix.NsecToTimespec(int64(timeout))
+			ts = &t
+		}
+		n, _, errno = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(r.epfd), uintptr(unsafe.Pointer(&r.events[0])), uintptr(len(r.events)), uintptr(unsafe.Pointer(ts)), 0, 0)
+		if errno != unix.ENOSYS && errno != unix.EPERM { // EPERM: a seccomp filter that does not know it
+			return int(n), errnoErr(errno)
+		}
+		r.noWait2 = true
+	}
+	ms := -1
+	if timeout > 0 {
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	return unix.EpollWait(r.epfd, r.events, ms)
+}
+
+func errnoErr(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
+// accept takes the connections waiting in the listener's backlog, while
+// fewer than MaxConns are open (goroutines' connections included).
+func (r *reactor) accept(now time.Duration) {
+	for {
+		if r.s.stats.connsOpen.Load() >= int64(r.s.cfg.MaxConns) {
+			r.pauseListening(now, 0)
+			return
+		}
+		fd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(r.lfd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		switch errno {
+		case 0:
+			r.add(int(fd), now)
+		case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
+			return
+		default:
+			// Out of file descriptors, say: try again a little later, as
+			// the goroutine engine and net/http do.
+			r.pauseListening(now, 5*time.Millisecond)
+			return
+		}
+	}
+}
+
+// add starts watching a new connection.
+func (r *reactor) add(fd int, now time.Duration) {
+	// Split writes rely on TCP_NODELAY (engine.go says why); the goroutine
+	// that may adopt this socket inherits it.
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+		unix.Close(fd)
+		return
+	}
+	c := &rconn{fd: fd, events: unix.EPOLLIN, lastUsed: now}
+	r.conns[fd] = c
+	r.s.stats.connsAccepted.Add(1)
+	r.s.stats.connsOpen.Add(1)
+	r.idle.push(now+r.s.cfg.IdleTimeout, c)
+}
+
+// pauseListening stops accepting until a connection closes, and for at
+// least retry.
+func (r *reactor) pauseListening(now, retry time.Duration) {
+	if r.listening {
+		unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, r.lfd, nil)
+		r.listening = false
+	}
+	r.retry = now + retry
+}
+
+// listen resumes accepting once there is room again.
+func (r *reactor) listen(now time.Duration) {
+	if r.listening || now < r.retry || r.s.stats.connsOpen.Load() >= int64(r.s.cfg.MaxConns) {
+		return
+	}
+	if unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, r.lfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(r.lfd)}) == nil {
+		r.listening = true
+	}
+}
+
+// handle acts on a ready connection according to what it is doing.
+func (r *reactor) handle(c *rconn, events uint32, now time.Duration) {
+	switch c.state {
+	case rReading:
+		r.read(c, now)
+	case rWaiting:
+		r.interrupted(c, events)
+	case rWriting:
+		r.write(c, now)
+	}
+}
+
+// read reads a request and decides its answer: sent at once, kept until
+// its delay is over, or handed to a goroutine with the connection.
+func (r *reactor) read(c *rconn, now time.Duration) {
+	n, errno := rawIO(unix.SYS_READ, c.fd, r.in)
+	switch {
+	case errno == unix.EAGAIN || errno == unix.EINTR:
+		return
+	case errno != 0 || n == 0: // reset, or closed by the client
+		r.close(c)
+		return
+	}
+	req, ok := r.parse(r.in[:n])
+	if !ok {
+		r.handOff(c, bytes.Clone(r.in[:n]), nil)
+		return
+	}
+	r.s.stats.begin()
+	a := r.s.decide(&c.draws, req)
+	if !a.plain() {
+		pending := a // a copy escapes to the goroutine; a itself stays on the stack
+		r.handOff(c, nil, &pending)
+		return
+	}
+	if a.page {
+		r.s.stats.delay(a.wait)
+		a.r.delay = a.wait
+	}
+	if a.wait <= 0 {
+		r.send(c, &a.r, now)
+		return
+	}
+	c.reply, c.state = a, rWaiting
+	r.replies.push(now+a.wait, c)
+}
+
+// parse reads the request in b, if b holds exactly one whole request head
+// and nothing more: no body, nothing pipelined after it. Anything else the
+// goroutine engine reads, refuses or waits for.
+func (r *reactor) parse(b []byte) (request, bool) {
+	if !headComplete(b) {
+		return request{}, false
+	}
+	r.src.Reset(b)
+	r.br.Reset(&r.src)
+	req, err := readRequest(r.br)
+	if err != nil || req.bodyLen > 0 || r.br.Buffered() > 0 || r.src.Len() > 0 {
+		return request{}, false
+	}
+	return req, true
+}
+
+// interrupted handles an event on a connection whose response is waiting
+// for its delay: the client closed or reset it (then the wait is dropped),
+// or sent its next request early, which waits in the socket until this
+// response has gone (the connection stops watching for input till then).
+func (r *reactor) interrupted(c *rconn, events uint32) {
+	var b [1]byte
+	n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	switch {
+	case events&(unix.EPOLLERR|unix.EPOLLHUP) == 0 && (errno == unix.EAGAIN || errno == unix.EINTR):
+	case events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 || errno != 0 || n == 0:
+		r.s.stats.end()
+		r.close(c)
+	default:
+		r.watch(c, 0)
+	}
+}
+
+// sendDue sends the responses whose delay is over.
+func (r *reactor) sendDue(now time.Duration) {
+	for {
+		at, ok := r.replies.first()
+		if !ok || at > now {
+			return
+		}
+		c := r.replies.pop()
+		if c.state == rWaiting {
+			r.send(c, &c.reply.r, now)
+			c.reply = answer{} // let go of the body
+		}
+	}
+}
+
+// send writes a whole response. What the socket does not take at once is
+// kept and written when it is writable again.
+func (r *reactor) send(c *rconn, resp *response, now time.Duration) {
+	r.out = resp.appendWhole(r.out[:0])
+	n, errno := rawIO(unix.SYS_WRITE, c.fd, r.out)
+	if errno != 0 && errno != unix.EAGAIN {
+		r.s.stats.end()
+		r.close(c)
+		return
+	}
+	r.s.stats.bytesSent.Add(int64(n))
+	c.more = resp.keepAlive
+	if n < len(r.out) {
+		c.rest = append(c.rest[:0], r.out[n:]...)
+		c.state = rWriting
+		r.watch(c, unix.EPOLLOUT)
+		return
+	}
+	r.finish(c, now)
+	if cap(r.out) > 64<<10 {
+		r.out = make([]byte, 0, 4096) // do not keep a huge response's buffer
+	}
+}
+
+// write writes more of a response the socket did not take at once.
+func (r *reactor) write(c *rconn, now time.Duration) {
+	n, errno := rawIO(unix.SYS_WRITE, c.fd, c.rest)
+	if errno == unix.EAGAIN {
+		return
+	}
+	if errno != 0 {
+		r.s.stats.end()
+		r.close(c)
+		return
+	}
+	r.s.stats.bytesSent.Add(int64(n))
+	if c.rest = c.rest[n:]; len(c.rest) == 0 {
+		c.rest = nil
+		r.finish(c, now)
+	}
+}
+
+// finish ends a request whose response has gone: the connection waits for
+// the next one, or closes.
+func (r *reactor) finish(c *rconn, now time.Duration) {
+	r.s.stats.end()
+	if !c.more {
+		r.close(c)
+		return
+	}
+	c.state, c.lastUsed = rReading, now
+	r.watch(c, unix.EPOLLIN)
+}
+
+// closeIdle closes the connections that have waited for a request longer
+// than IdleTimeout. Each connection has one entry in the idle heap; an
+// entry that comes due for a connection used since is put back for its new
+// deadline, so the heap never holds more entries than connections.
+func (r *reactor) closeIdle(now time.Duration) {
+	for {
+		at, ok := r.idle.first()
+		if !ok || at > now {
+			return
+		}
+		c := r.idle.pop()
+		switch {
+		case c.state == rGone:
+		case c.state == rReading && c.lastUsed+r.s.cfg.IdleTimeout <= now:
+			r.close(c)
+		case c.state == rReading:
+			r.idle.push(c.lastUsed+r.s.cfg.IdleTimeout, c)
+		default: // busy: it cannot be idle before its response ends
+			r.idle.push(now+r.s.cfg.IdleTimeout, c)
+		}
+	}
+}
+
+// watch changes the events the loop watches the connection for.
+func (r *reactor) watch(c *rconn, events uint32) {
+	if c.events != events {
+		unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)})
+		c.events = events
+	}
+}
+
+// forget stops watching a connection; its heap entries are skipped from now
+// on.
+func (r *reactor) forget(c *rconn) {
+	// Deleted explicitly: a socket handed off has a duplicate, and epoll
+	// drops an entry by itself only when the last descriptor closes.
+	unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	delete(r.conns, c.fd)
+	c.state, c.rest = rGone, nil
+}
+
+// close closes a connection.
+func (r *reactor) close(c *rconn) {
+	r.forget(c)
+	unix.Close(c.fd)
+	r.s.stats.connsOpen.Add(-1)
+}
+
+// handOff gives the connection to a goroutine, which serves it from then on
+// (Server.adopt), with the bytes read from it (prefix) or the answer
+// decided for its request (pending).
+func (r *reactor) handOff(c *rconn, prefix []byte, pending *answer) {
+	r.forget(c)
+	f := os.NewFile(uintptr(c.fd), "")
+	nc, err := net.FileConn(f) // a duplicate of the socket, in Go's poller
+	f.Close()
+	if err != nil {
+		if pending != nil {
+			r.s.stats.end()
+		}
+		r.s.stats.connsOpen.Add(-1)
+		return
+	}
+	r.s.stats.handedOff.Add(1)
+	r.s.adopt(nc.(*net.TCPConn), prefix, pending)
+}
+
+// shutdown ends the loop's connections for Close: a response waiting for
+// its delay is answered 503 at once, one half written gets one more try,
+// and every connection is closed.
+func (r *reactor) shutdown() {
+	for _, c := range r.conns {
+		switch c.state {
+		case rWaiting:
+			resp := c.reply.r
+			resp.status, resp.contentType, resp.body = 503, "text/plain; charset=utf-8", []byte("mockserver: shutting down\n")
+			resp.keepAlive = false
+			r.out = resp.appendWhole(r.out[:0])
+			rawIO(unix.SYS_WRITE, c.fd, r.out)
+			r.s.stats.end()
+		case rWriting:
+			rawIO(unix.SYS_WRITE, c.fd, c.rest)
+			r.s.stats.end()
+		}
+		r.close(c)
+	}
+}
+
+// rawIO is read(2) or write(2) on a non-blocking socket: a raw system call,
+// which cannot block, so the Go scheduler need not hear of it.
+func rawIO(call uintptr, fd int, p []byte) (int, unix.Errno) {
+	n, _, errno := unix.RawSyscall(call, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), 0
+}
+
+// deadlines is a min-heap of connections by time: the loop's timer heap.
+// (container/heap would box each entry in an interface: an allocation per
+// request.)
+type deadlines []deadline
+
+type deadline struct {
+	at time.Duration
+	c  *rconn
+}
+
+func (h deadlines) first() (time.Duration, bool) {
+	if len(h) == 0 {
+		return 0, false
+	}
+	return h[0].at, true
+}
+
+func (h *deadlines) push(at time.Duration, c *rconn) {
+	*h = append(*h, deadline{at, c})
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if q[parent].at <= q[i].at {
+			break
+		}
+		q[parent], q[i] = q[i], q[parent]
+		i = parent
+	}
+}
+
+func (h *deadlines) pop() *rconn {
+	q := *h
+	c := q[0].c
+	last := len(q) - 1
+	q[0], q[last] = q[last], deadline{}
+	q = q[:last]
+	for i := 0; ; {
+		small, l, rt := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].at < q[small].at {
+			small = l
+		}
+		if rt < len(q) && q[rt].at < q[small].at {
+			small = rt
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return c
+}
