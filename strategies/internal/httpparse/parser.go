@@ -244,9 +244,8 @@ func headEnd(b []byte) (int, int) {
 // parseHead reads the status line and headers and chooses how the body is
 // framed. It reports whether this was an interim (1xx) response.
 func (p *Parser) parseHead(head []byte) (interim bool, err error) {
-	var onStack [24][]byte // enough for most heads: no allocation per response
-	lines := splitLines(onStack[:0], head)
-	status, http11, err := parseStatusLine(lines[0])
+	statusLine, rest := cutLine(head)
+	status, http11, err := parseStatusLine(statusLine)
 	if err != nil {
 		return false, err
 	}
@@ -254,7 +253,7 @@ func (p *Parser) parseHead(head []byte) (interim bool, err error) {
 		return true, nil
 	}
 	p.Status = status
-	h, err := parseHeaders(lines[1:])
+	h, err := parseHeaders(rest)
 	if err != nil {
 		return false, err
 	}
@@ -283,22 +282,18 @@ func (p *Parser) parseHead(head []byte) (interim bool, err error) {
 	return false, nil
 }
 
-// splitLines appends a head's lines, without their endings, to lines,
-// dropping the final blank line.
-func splitLines(lines [][]byte, head []byte) [][]byte {
-	for len(head) > 0 {
-		line, rest, _ := bytes.Cut(head, []byte("\n"))
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 && len(rest) == 0 {
-			break
-		}
-		lines = append(lines, line)
-		head = rest
+// cutLine returns the first line of b, without its "\n" or "\r\n", and
+// what follows it.
+func cutLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return b, nil
 	}
-	if len(lines) == 0 {
-		lines = append(lines, nil)
+	line, rest = b[:i], b[i+1:]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
 	}
-	return lines
+	return line, rest
 }
 
 // parseStatusLine reads "HTTP/1.1 200 OK" (the reason may be empty).
@@ -333,20 +328,36 @@ type headers struct {
 	close, keepAlive bool
 }
 
-func parseHeaders(lines [][]byte) (headers, error) {
+// parseHeaders reads the header lines that follow the status line, up to
+// the blank line, and keeps what decides the body's framing.
+func parseHeaders(b []byte) (headers, error) {
 	h := headers{length: -1}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		// Join obsolete folded continuation lines to their header.
-		for i+1 < len(lines) && len(lines[i+1]) > 0 && (lines[i+1][0] == ' ' || lines[i+1][0] == '\t') {
-			line = append(append(bytes.Clone(line), ' '), bytes.TrimSpace(lines[i+1])...)
-			i++
+	for len(b) > 0 {
+		line, rest := cutLine(b)
+		if len(line) == 0 { // the blank line that ends the head
+			break
 		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 || bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
+		// Join obsolete folded continuation lines to their header.
+		for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
+			var more []byte
+			more, rest = cutLine(rest)
+			line = append(append(bytes.Clone(line), ' '), bytes.TrimSpace(more)...)
+		}
+		b = rest
+		colon := nameEnd(line)
+		if colon <= 0 {
 			return h, malformed("header", "%q", line)
 		}
-		value = bytes.TrimSpace(value)
+		// Most headers are none of the three the framing depends on, and
+		// their names' lengths say so before a byte is compared: a
+		// response is parsed per request, so this is on the hot path.
+		name := line[:colon]
+		switch len(name) {
+		case len("Content-Length"), len("Transfer-Encoding"), len("Connection"):
+		default:
+			continue
+		}
+		value := bytes.TrimSpace(line[colon+1:])
 		switch {
 		case equalFold(name, "Content-Length"):
 			n, ok := parseLength(value)
@@ -368,6 +379,20 @@ func parseHeaders(lines [][]byte) (headers, error) {
 		}
 	}
 	return h, nil
+}
+
+// nameEnd returns the index of the colon that ends a header's name, or -1
+// when there is none or the name holds a space or a tab.
+func nameEnd(line []byte) int {
+	for i, c := range line {
+		switch c {
+		case ':':
+			return i
+		case ' ', '\t':
+			return -1
+		}
+	}
+	return -1
 }
 
 // lastToken is the last comma-separated token: "gzip, chunked" → "chunked".

@@ -3,6 +3,7 @@ package httpparse
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -217,14 +218,33 @@ func FuzzParser(f *testing.F) {
 	})
 }
 
+// nginxHead is the head nginx 1.22 (Debian's nginx-light) sends with a
+// static page: the peer comparison's server (make peer-compare).
+const nginxHead = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 30 Nov 2026 12:34:16 GMT\r\n" +
+	"Content-Type: text/html\r\nContent-Length: %d\r\nLast-Modified: Mon, 30 Nov 2026 12:33:54 GMT\r\n" +
+	"Connection: keep-alive\r\nETag: \"6b0d6d32-42a\"\r\nAccept-Ranges: bytes\r\n\r\n"
+
 func BenchmarkParse(b *testing.B) {
-	raw := capture(b)[mockserver.HTMLPath("KNYC")+"?chunked=1&chunks=7"]
-	p := Parser{Body: func([]byte) {}}
-	b.SetBytes(int64(len(raw)))
-	for b.Loop() {
-		p.Reset()
-		if _, err := p.Feed(raw); err != nil || !p.Done() {
-			b.Fatal(err)
-		}
+	raw := capture(b)
+	page := raw[mockserver.HTMLPath("KNYC")]
+	_, body, _ := bytes.Cut(page, []byte("\r\n\r\n"))
+	for _, bm := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"server=mock/framing=length", page},
+		{"server=mock/framing=chunked", raw[mockserver.HTMLPath("KNYC")+"?chunked=1&chunks=7"]},
+		{"server=nginx/framing=length", append(fmt.Appendf(nil, nginxHead, len(body)), body...)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			p := Parser{Body: func([]byte) {}}
+			b.SetBytes(int64(len(bm.raw)))
+			for b.Loop() {
+				p.Reset()
+				if _, err := p.Feed(bm.raw); err != nil || !p.Done() {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
