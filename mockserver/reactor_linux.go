@@ -46,8 +46,8 @@ type reactor struct {
 	listening bool // lfd is in the epoll set: false while MaxConns connections are open
 	retry     time.Duration
 	conns     map[int]*rconn
-	replies   deadlines // responses waiting for their delay, earliest first
-	idle      deadlines // one entry per connection: when it might have idled too long
+	replies   replyHeap // connections whose response waits for its delay, earliest first
+	idle      idleList  // connections waiting for a request, longest idle first
 	in        []byte    // the read buffer, maxRequestLine long: see adopt
 	out       []byte    // the write buffer
 	src       bytes.Reader
@@ -67,7 +67,7 @@ const (
 	rReading rstate = iota // waiting for a request
 	rWaiting               // a request's delay is running
 	rWriting               // a response the socket did not take at once
-	rGone                  // closed or handed off; its heap entries are skipped
+	rGone                  // closed or handed off
 )
 
 // rconn is one connection of the event loop.
@@ -77,9 +77,14 @@ type rconn struct {
 	events   uint32        // the epoll interest registered now
 	lastUsed time.Duration // when it last finished a response (or was accepted)
 	reply    answer        // the answer waiting for its delay (rWaiting)
+	due      time.Duration // when reply is due
 	rest     []byte        // what the socket has not taken yet (rWriting)
 	more     bool          // whether it serves another request after rest
 	draws
+
+	heapIndex          int    // its place in the reply heap, or -1
+	idlePrev, idleNext *rconn // its neighbours in the idle list
+	inIdle             bool
 }
 
 // newReactor sets up the loop on the server's listener.
@@ -179,10 +184,11 @@ func (r *reactor) run() {
 func (r *reactor) timeout() time.Duration {
 	wait := time.Duration(-1)
 	now := r.now()
-	for _, h := range []*deadlines{&r.replies, &r.idle} {
-		if at, ok := h.first(); ok && (wait < 0 || at-now < wait) {
-			wait = max(at-now, 0)
-		}
+	if c := r.replies.first(); c != nil {
+		wait = max(c.due-now, 0)
+	}
+	if c := r.idle.first(); c != nil && (wait < 0 || c.lastUsed+r.s.cfg.IdleTimeout-now < wait) {
+		wait = max(c.lastUsed+r.s.cfg.IdleTimeout-now, 0)
 	}
 	if !r.listening && (wait < 0 || wait > 10*time.Millisecond) {
 		wait = 10 * time.Millisecond
@@ -192,12 +198,13 @@ func (r *reactor) timeout() time.Duration {
 
 // wait is epoll_wait with a timeout counted in nanoseconds. It first asks
 // without waiting, a raw system call the Go scheduler does not see, since
-// under load there nearly always is something ready; only then does it
+// under load there nearly always is something ready (epoll_pwait with no
+// signal mask: arm64 has no plain epoll_wait); only then does it
 // block, through epoll_pwait2 (Linux 5.11), whose timeout is not rounded
 // to milliseconds: a delay rounded up by up to a millisecond would be
 // added to every response.
 func (r *reactor) wait(timeout time.Duration) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(r.epfd), uintptr(unsafe.Pointer(&r.events[0])), uintptr(len(r.events)), 0, 0, 0)
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(r.epfd), uintptr(unsafe.Pointer(&r.events[0])), uintptr(len(r.events)), 0, 0, 0)
 	if errno == 0 && n > 0 || timeout == 0 {
 		return int(n), errnoErr(errno)
 	}
@@ -259,11 +266,11 @@ func (r *reactor) add(fd int, now time.Duration) {
 		unix.Close(fd)
 		return
 	}
-	c := &rconn{fd: fd, events: unix.EPOLLIN, lastUsed: now}
+	c := &rconn{fd: fd, events: unix.EPOLLIN, lastUsed: now, heapIndex: -1}
 	r.conns[fd] = c
 	r.s.stats.connsAccepted.Add(1)
 	r.s.stats.connsOpen.Add(1)
-	r.idle.push(now+r.s.cfg.IdleTimeout, c)
+	r.idle.pushBack(c)
 }
 
 // pauseListening stops accepting until a connection closes, and for at
@@ -309,6 +316,7 @@ func (r *reactor) read(c *rconn, now time.Duration) {
 		r.close(c)
 		return
 	}
+	r.idle.remove(c) // busy now, or handed off
 	req, ok := r.parse(r.in[:n])
 	if !ok {
 		r.handOff(c, bytes.Clone(r.in[:n]), nil)
@@ -321,16 +329,23 @@ func (r *reactor) read(c *rconn, now time.Duration) {
 		r.handOff(c, nil, &pending)
 		return
 	}
+	if a.wait <= 0 {
+		r.reply(c, &a, now)
+		return
+	}
+	c.reply, c.due, c.state = a, now+a.wait, rWaiting
+	r.replies.push(c)
+}
+
+// reply sends an answer whose delay is over; the delay is counted only
+// now, as the goroutine engine counts it, so that Close, which cuts waits
+// short, leaves it out.
+func (r *reactor) reply(c *rconn, a *answer, now time.Duration) {
 	if a.page {
 		r.s.stats.delay(a.wait)
 		a.r.delay = a.wait
 	}
-	if a.wait <= 0 {
-		r.send(c, &a.r, now)
-		return
-	}
-	c.reply, c.state = a, rWaiting
-	r.replies.push(now+a.wait, c)
+	r.send(c, &a.r, now)
 }
 
 // parse reads the request in b, if b holds exactly one whole request head
@@ -350,34 +365,26 @@ func (r *reactor) parse(b []byte) (request, bool) {
 }
 
 // interrupted handles an event on a connection whose response is waiting
-// for its delay: the client closed or reset it (then the wait is dropped),
-// or sent its next request early, which waits in the socket until this
-// response has gone (the connection stops watching for input till then).
+// for its delay. A reset drops the wait. Anything else (the client's next
+// request, sent early, or its FIN: it may have shut down only its sending
+// side, and still read) waits in the socket until this response has gone:
+// the connection stops watching for input till then, as a goroutine asleep
+// in its delay does not read either.
 func (r *reactor) interrupted(c *rconn, events uint32) {
-	var b [1]byte
-	n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
-	switch {
-	case events&(unix.EPOLLERR|unix.EPOLLHUP) == 0 && (errno == unix.EAGAIN || errno == unix.EINTR):
-	case events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 || errno != 0 || n == 0:
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 		r.s.stats.end()
 		r.close(c)
-	default:
-		r.watch(c, 0)
+		return
 	}
+	r.watch(c, 0)
 }
 
 // sendDue sends the responses whose delay is over.
 func (r *reactor) sendDue(now time.Duration) {
-	for {
-		at, ok := r.replies.first()
-		if !ok || at > now {
-			return
-		}
-		c := r.replies.pop()
-		if c.state == rWaiting {
-			r.send(c, &c.reply.r, now)
-			c.reply = answer{} // let go of the body
-		}
+	for c := r.replies.first(); c != nil && c.due <= now; c = r.replies.first() {
+		r.replies.pop()
+		r.reply(c, &c.reply, now)
+		c.reply = answer{} // let go of the body
 	}
 }
 
@@ -432,29 +439,16 @@ func (r *reactor) finish(c *rconn, now time.Duration) {
 		return
 	}
 	c.state, c.lastUsed = rReading, now
+	r.idle.pushBack(c)
 	r.watch(c, unix.EPOLLIN)
 }
 
 // closeIdle closes the connections that have waited for a request longer
-// than IdleTimeout. Each connection has one entry in the idle heap; an
-// entry that comes due for a connection used since is put back for its new
-// deadline, so the heap never holds more entries than connections.
+// than IdleTimeout: the first ones of the idle list, which is in the order
+// they became idle.
 func (r *reactor) closeIdle(now time.Duration) {
-	for {
-		at, ok := r.idle.first()
-		if !ok || at > now {
-			return
-		}
-		c := r.idle.pop()
-		switch {
-		case c.state == rGone:
-		case c.state == rReading && c.lastUsed+r.s.cfg.IdleTimeout <= now:
-			r.close(c)
-		case c.state == rReading:
-			r.idle.push(c.lastUsed+r.s.cfg.IdleTimeout, c)
-		default: // busy: it cannot be idle before its response ends
-			r.idle.push(now+r.s.cfg.IdleTimeout, c)
-		}
+	for c := r.idle.first(); c != nil && c.lastUsed+r.s.cfg.IdleTimeout <= now; c = r.idle.first() {
+		r.close(c)
 	}
 }
 
@@ -466,14 +460,15 @@ func (r *reactor) watch(c *rconn, events uint32) {
 	}
 }
 
-// forget stops watching a connection; its heap entries are skipped from now
-// on.
+// forget stops watching a connection and drops it from the loop's queues.
 func (r *reactor) forget(c *rconn) {
 	// Deleted explicitly: a socket handed off has a duplicate, and epoll
 	// drops an entry by itself only when the last descriptor closes.
 	unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	delete(r.conns, c.fd)
-	c.state, c.rest = rGone, nil
+	r.replies.remove(c)
+	r.idle.remove(c)
+	c.state, c.rest, c.reply = rGone, nil, answer{}
 }
 
 // close closes a connection.
@@ -490,16 +485,32 @@ func (r *reactor) handOff(c *rconn, prefix []byte, pending *answer) {
 	r.forget(c)
 	f := os.NewFile(uintptr(c.fd), "")
 	nc, err := net.FileConn(f) // a duplicate of the socket, in Go's poller
-	f.Close()
 	if err != nil {
+		// Out of file descriptors for the duplicate, say: the request gets
+		// an answer all the same, as the goroutine engine would give it.
+		var base response
 		if pending != nil {
+			base = pending.r
 			r.s.stats.end()
 		}
+		r.answerNow(c.fd, base, 503, "mockserver: cannot serve this request now: "+err.Error()+"\n")
 		r.s.stats.connsOpen.Add(-1)
+		f.Close()
 		return
 	}
+	f.Close()
 	r.s.stats.handedOff.Add(1)
 	r.s.adopt(nc.(*net.TCPConn), prefix, pending)
+}
+
+// answerNow writes a short plain-text response that closes the connection,
+// once, without waiting: what can still be said to a client the loop must
+// let go. base says how the request asked (HEAD, HTTP/1.0).
+func (r *reactor) answerNow(fd int, base response, status int, text string) {
+	resp := response{status: status, contentType: "text/plain; charset=utf-8", body: []byte(text), head: base.head, http10: base.http10}
+	r.out = resp.appendWhole(r.out[:0])
+	n, _ := rawIO(unix.SYS_WRITE, fd, r.out)
+	r.s.stats.bytesSent.Add(int64(n))
 }
 
 // shutdown ends the loop's connections for Close: a response waiting for
@@ -509,14 +520,11 @@ func (r *reactor) shutdown() {
 	for _, c := range r.conns {
 		switch c.state {
 		case rWaiting:
-			resp := c.reply.r
-			resp.status, resp.contentType, resp.body = 503, "text/plain; charset=utf-8", []byte("mockserver: shutting down\n")
-			resp.keepAlive = false
-			r.out = resp.appendWhole(r.out[:0])
-			rawIO(unix.SYS_WRITE, c.fd, r.out)
+			r.answerNow(c.fd, c.reply.r, 503, "mockserver: shutting down\n")
 			r.s.stats.end()
 		case rWriting:
-			rawIO(unix.SYS_WRITE, c.fd, c.rest)
+			n, _ := rawIO(unix.SYS_WRITE, c.fd, c.rest)
+			r.s.stats.bytesSent.Add(int64(n))
 			r.s.stats.end()
 		}
 		r.close(c)
@@ -531,58 +539,4 @@ func rawIO(call uintptr, fd int, p []byte) (int, unix.Errno) {
 		return 0, errno
 	}
 	return int(n), 0
-}
-
-// deadlines is a min-heap of connections by time: the loop's timer heap.
-// (container/heap would box each entry in an interface: an allocation per
-// request.)
-type deadlines []deadline
-
-type deadline struct {
-	at time.Duration
-	c  *rconn
-}
-
-func (h deadlines) first() (time.Duration, bool) {
-	if len(h) == 0 {
-		return 0, false
-	}
-	return h[0].at, true
-}
-
-func (h *deadlines) push(at time.Duration, c *rconn) {
-	*h = append(*h, deadline{at, c})
-	q := *h
-	for i := len(q) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if q[parent].at <= q[i].at {
-			break
-		}
-		q[parent], q[i] = q[i], q[parent]
-		i = parent
-	}
-}
-
-func (h *deadlines) pop() *rconn {
-	q := *h
-	c := q[0].c
-	last := len(q) - 1
-	q[0], q[last] = q[last], deadline{}
-	q = q[:last]
-	for i := 0; ; {
-		small, l, rt := i, 2*i+1, 2*i+2
-		if l < len(q) && q[l].at < q[small].at {
-			small = l
-		}
-		if rt < len(q) && q[rt].at < q[small].at {
-			small = rt
-		}
-		if small == i {
-			break
-		}
-		q[i], q[small] = q[small], q[i]
-		i = small
-	}
-	*h = q
-	return c
 }

@@ -5,6 +5,7 @@ package mockserver_test
 import (
 	"bufio"
 	"cmp"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -147,14 +148,31 @@ func TestEpollEngineNextRequestDuringWait(t *testing.T) {
 	}
 }
 
-// A client that leaves during a delay frees its connection at once, not
-// when the delay ends.
-func TestEpollEngineDropsAbandonedWaits(t *testing.T) {
+// A client that resets its connection during a delay frees it at once,
+// not when the delay ends.
+func TestEpollEngineDropsResetWaits(t *testing.T) {
 	srv := epollServer(t, mockserver.Config{})
 	c := rawGet(t, srv, mockserver.HTMLPath("KNYC")+"?latency=30s")
 	waitFor(t, "the request to be in flight", func() bool { return srv.Stats().InFlight == 1 })
+	c.SetLinger(0) // close with a reset
 	c.Close()
 	waitFor(t, "the connection to close", func() bool { st := srv.Stats(); return st.ConnsOpen == 0 && st.InFlight == 0 })
+}
+
+// A client that shuts down its sending side during a delay still reads
+// the answer, as from the goroutine engine: a FIN says "no more requests",
+// not "gone".
+func TestHalfClosedClientGetsItsAnswer(t *testing.T) {
+	srv := start(t, mockserver.Config{})
+	c := rawGet(t, srv, mockserver.HTMLPath("KNYC")+"?latency=50ms")
+	waitFor(t, "the request to be in flight", func() bool { return srv.Stats().InFlight == 1 })
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := readUntilEnd(c, 5*time.Second)
+	if !errors.Is(err, io.EOF) || !strings.HasPrefix(string(got), "HTTP/1.1 200 OK") {
+		t.Errorf("got %q, then %v; want a 200 response, then the server's close", got[:min(len(got), 40)], err)
+	}
 }
 
 // A response the socket cannot take at once is finished when the client

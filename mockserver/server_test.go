@@ -252,28 +252,41 @@ func TestCloseCutsWaitsShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	statuses := make(chan int, 1)
+	type answer struct {
+		status int
+		timing string
+	}
+	answers := make(chan answer, 1)
 	go func() {
 		tr := &http.Transport{DisableKeepAlives: true}
 		defer tr.CloseIdleConnections()
 		resp, err := (&http.Client{Transport: tr}).Get(srv.PageURL("KNYC"))
 		if err != nil {
-			statuses <- 0
+			answers <- answer{}
 			return
 		}
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		statuses <- resp.StatusCode
+		answers <- answer{resp.StatusCode, resp.Header.Get("Server-Timing")}
 	}()
 	time.Sleep(100 * time.Millisecond) // let the request reach its wait
 	begin := time.Now()
 	if err := srv.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	if status := <-statuses; status != http.StatusServiceUnavailable {
-		t.Errorf("waiting request got %d; want 503", status)
+	got := <-answers
+	if got.status != http.StatusServiceUnavailable {
+		t.Errorf("waiting request got %d; want 503", got.status)
 	}
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Errorf("Close took %v; want it to cut the 10 s wait short", took)
+	}
+	// The wait was cut short: it is neither reported nor counted.
+	if got.timing != "delay;dur=0.000" {
+		t.Errorf("Server-Timing %q; want delay;dur=0.000", got.timing)
+	}
+	if st := srv.Stats(); st.DelaySamples != 0 || st.BytesSent == 0 || st.InFlight != 0 {
+		t.Errorf("after Close: %d delays counted, %d bytes sent, %d in flight; want 0, some, 0", st.DelaySamples, st.BytesSent, st.InFlight)
 	}
 }
 

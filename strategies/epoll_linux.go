@@ -498,7 +498,9 @@ func rawWrite(fd int, p []byte) (int, error) {
 // it late: arrival waits go through epoll_pwait2, which counts in
 // nanoseconds (Linux 5.11; older kernels fall back to milliseconds).
 func (e *Epoll) wait(events []unix.EpollEvent, timeout time.Duration, arrival bool) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	// First a raw poll that cannot block (epoll_pwait with no signal mask
+	// is epoll_wait, which arm64 lacks).
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 	if errno == 0 && n > 0 {
 		return int(n), nil
 	}
