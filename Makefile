@@ -32,13 +32,13 @@ netio-bench: ## every strategy side by side, each in its own process (ARGS="--co
 strategies: ## list the fetch strategies
 	$(GO) run ./cmd/netio strategies
 
-serve-bench: build ## measure the mock server's capacity and accuracy with wrk (about a minute)
+serve-bench: build ## measure the mock server's capacity and accuracy with wrk, about a minute (ARGS="--engine goroutines")
 	$(GO) build -o bin/hellohttp ./internal/cmd/hellohttp
-	$(GO) run ./internal/cmd/servebench --netio bin/netio --hello bin/hellohttp
+	$(GO) run ./internal/cmd/servebench --netio bin/netio --hello bin/hellohttp $(ARGS)
 
 peer-compare: build ## event-loop strategies vs wrk and bombardier against nginx, and the 10k × 50 ms run (needs wrk, nginx-light)
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/codesenberg/bombardier@v1.2.6
-	$(GO) run ./internal/cmd/peercompare --netio bin/netio --bombardier bin/bombardier
+	$(GO) run ./internal/cmd/peercompare --netio bin/netio --bombardier bin/bombardier $(ARGS)
 
 BENCH ?= Fetch
 bench: ## run BenchmarkFetch 6 times into results/bench/DATE.txt (BENCH=regexp to narrow)

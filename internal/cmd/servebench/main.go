@@ -32,6 +32,7 @@ func main() {
 	hello := flag.String("hello", "bin/hellohttp", "hellohttp binary")
 	duration := flag.Duration("d", 5*time.Second, "length of each throughput run")
 	rounds := flag.Int("rounds", 3, "alternated throughput rounds")
+	flag.StringVar(&engine, "engine", "", "the mock server's --engine (epoll or goroutines; empty: its default)")
 	flag.Parse()
 	log.SetFlags(0)
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -52,8 +53,15 @@ type server struct {
 
 // startServer runs bin on a free loopback port; like netio serve, it must
 // print its http:// URL.
+// engine is --engine, passed on to netio serve.
+var engine string
+
 func startServer(bin string, args ...string) *server {
-	cmd := exec.Command(bin, append(args, "--addr", "127.0.0.1:0")...)
+	args = append(args, "--addr", "127.0.0.1:0")
+	if engine != "" && args[0] == "serve" {
+		args = append(args, "--engine", engine)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	proc, err := serverproc.Start(cmd)
 	if err != nil {
