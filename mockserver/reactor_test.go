@@ -102,19 +102,7 @@ func TestEpollEngineHandsOffWhatItDoesNotServe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := epollServer(t, mockserver.Config{})
-			c, err := net.Dial("tcp", srv.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			for i, p := range tt.pieces {
-				if i > 0 {
-					time.Sleep(30 * time.Millisecond)
-				}
-				if _, err := io.WriteString(c, p); err != nil {
-					t.Fatal(err)
-				}
-			}
+			c := sendPieces(t, srv, tt.pieces, 30*time.Millisecond)
 			resps := readResponses(t, c, len(tt.statuses), cmp.Or(tt.method, "GET"))
 			for i, resp := range resps {
 				if resp.StatusCode != tt.statuses[i] {

@@ -47,6 +47,26 @@ func sendGet(t *testing.T, c net.Conn, path string, headers ...string) {
 	}
 }
 
+// sendPieces opens a connection and writes the pieces, pause apart, so
+// that each arrives in a read of its own. The test's end closes it.
+func sendPieces(t *testing.T, srv *mockserver.Server, pieces []string, pause time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for i, p := range pieces {
+		if i > 0 {
+			time.Sleep(pause)
+		}
+		if _, err := io.WriteString(c, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
 // readUntilEnd reads until the connection ends or d passes, and returns the
 // bytes, the size of every read, and the error that ended it.
 func readUntilEnd(c net.Conn, d time.Duration) ([]byte, []int, error) {
@@ -396,19 +416,7 @@ func TestReadDeadlines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := start(t, mockserver.Config{HeaderTimeout: tt.header, IdleTimeout: tt.idle})
-			c, err := net.Dial("tcp", srv.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			for i, p := range tt.pieces {
-				if i > 0 {
-					time.Sleep(50 * time.Millisecond) // a read of its own for each piece
-				}
-				if _, err := io.WriteString(c, p); err != nil {
-					t.Fatal(err)
-				}
-			}
+			c := sendPieces(t, srv, tt.pieces, 50*time.Millisecond)
 			begin := time.Now()
 			got, _, err := readUntilEnd(c, 2*time.Second)
 			if !errors.Is(err, io.EOF) {
