@@ -32,7 +32,7 @@ netio-bench: ## every strategy side by side, each in its own process (ARGS="--co
 strategies: ## list the fetch strategies
 	$(GO) run ./cmd/netio strategies
 
-serve-bench: build ## measure the mock server's capacity and accuracy with wrk, about a minute (ARGS="--engine goroutines")
+serve-bench: build ## measure the mock server's capacity and accuracy with wrk, about 50 s (ARGS="--engine goroutines")
 	$(GO) build -o bin/hellohttp ./internal/cmd/hellohttp
 	$(GO) run ./internal/cmd/servebench --netio bin/netio --hello bin/hellohttp $(ARGS)
 

@@ -12,11 +12,12 @@ import (
 
 // The goroutine engine (EngineGoroutines): an HTTP/1.1 server on plain TCP
 // connections, one goroutine per connection. It also serves the
-// connections the event loop hands over (adopt). Go's runtime parks a goroutine that waits (on a timer or a
-// socket) without holding an OS thread, so 10,000 waiting connections cost
-// 10,000 small stacks and nothing else: the read buffer is lent to a
-// connection only while it reads a request head, and a response is written
-// straight from the pre-rendered page.
+// connections the event loop hands over (adopt). Go's runtime parks a
+// goroutine that waits (on a timer or a socket) without holding an OS
+// thread, so 10,000 waiting connections cost 10,000 small stacks and
+// nothing else: the read buffer is lent to a connection only while it
+// reads a request head, and a response is written straight from the
+// pre-rendered page.
 
 // conn is one client connection.
 type conn struct {
@@ -140,7 +141,8 @@ func (s *Server) eachConn(f func(*conn)) {
 // the bytes the loop read from it but did not use (at most maxRequestLine,
 // so that the first fill of the read buffer takes them all), and pending is
 // an answer the loop decided but leaves to the goroutine to carry out; its
-// request is already counted as begun.
+// request is already counted as begun. adopt returns at once; nc is the
+// goroutine's from then on, and it closes nc when it is done (untrack).
 func (s *Server) adopt(nc *net.TCPConn, prefix []byte, pending *answer) {
 	c := newConn(nc)
 	if len(prefix) > 0 {

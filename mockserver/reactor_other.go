@@ -9,7 +9,7 @@ const epollAvailable = false
 
 // reactor is EngineEpoll's event loop, which this system cannot run;
 // Config.validate refuses EngineEpoll before newReactor is called.
-type reactor struct{}
+type reactor struct{ err error }
 
 func newReactor(*Server) (*reactor, error) {
 	return nil, errors.New("mockserver: engine epoll needs Linux")

@@ -47,6 +47,7 @@ func main() {
 	part := flag.String("part", "all", "what to run: throughput, latency or all")
 	target := flag.String("url", "", "part 1 against this page of a server already running, instead of starting nginx")
 	loops := flag.Int("gnet-loops", 1, "event loops of the gnet strategy (strategies.Config.Loops)")
+	engine := flag.String("engine", "", "part 2: the mock server's --engine (epoll or goroutines; empty: its default)")
 	only := flag.String("only", "", "comma-separated clients to run in part 1 (wrk, epoll, gnet, bombardier, fasthttp); all when empty")
 	child := flag.String("child", "", "internal: run one strategy's part in this process (throughput or latency) and print JSON")
 	name := flag.String("strategy", "", "internal, with --child: the strategy")
@@ -71,7 +72,7 @@ func main() {
 		throughput(*bombardier, *rounds, *d, *only, *target)
 	}
 	if *part == "all" || *part == "latency" {
-		latency(*netio, *rounds)
+		latency(*netio, *rounds, *engine)
 	}
 }
 
@@ -299,8 +300,12 @@ type passes struct {
 	Failed int
 }
 
-func latency(netio string, rounds int) {
-	srv, err := serverproc.Start(exec.Command(netio, "serve", "--addr", "127.0.0.1:0", "--latency", largeLatency.String()))
+func latency(netio string, rounds int, engine string) {
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--latency", largeLatency.String()}
+	if engine != "" {
+		args = append(args, "--engine", engine)
+	}
+	srv, err := serverproc.Start(exec.Command(netio, args...))
 	must(err)
 	defer srv.Close()
 	ideal := time.Duration((largeN+largeC-1)/largeC) * largeLatency

@@ -51,11 +51,11 @@ type server struct {
 	addr string
 }
 
-// startServer runs bin on a free loopback port; like netio serve, it must
-// print its http:// URL.
-// engine is --engine, passed on to netio serve.
+// engine is --engine, which startServer passes on to netio serve.
 var engine string
 
+// startServer runs bin on a free loopback port; like netio serve, it must
+// print its http:// URL.
 func startServer(bin string, args ...string) *server {
 	args = append(args, "--addr", "127.0.0.1:0")
 	if engine != "" && args[0] == "serve" {
