@@ -1,12 +1,10 @@
 package mockserver
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -110,7 +108,7 @@ func (r response) plan(b Body, maxDelay time.Duration) plan {
 	}
 	hdr := r.appendHeader(make([]byte, 0, 256), enc)
 	parts, pauses := r.bodyParts(b, maxDelay)
-	if enc == "chunked" {
+	if enc == "chunked" && !r.head { // a HEAD response has no body, not even the last chunk
 		parts = chunkFrame(parts)
 		pauses = append(pauses, 0)[:len(parts)]
 	}
@@ -318,97 +316,4 @@ func truncate(bufs net.Buffers, n int) net.Buffers {
 		n -= len(b)
 	}
 	return out
-}
-
-// applyQuery applies a page request's overrides (?latency=80ms&fault=reset)
-// to the delay and body it would otherwise get, and returns the fault it
-// forces, if any. The names are the serve command's flag names.
-func applyQuery(raw string, d *Delay, b *Body, maxDelay time.Duration) (*fault, error) {
-	if raw == "" {
-		return nil, nil
-	}
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return nil, fmt.Errorf("bad query: %v", err)
-	}
-	if q.Has("latency") || q.Has("ttfb") {
-		if !q.Has("dist") && !q.Has("jitter") && !q.Has("p99") {
-			*d = Delay{Cap: d.Cap} // a bare ?latency=D means "wait exactly D"
-		}
-	}
-	var forced *fault
-	for key, values := range q {
-		if err := applyOne(key, values[0], d, b, &forced); err != nil {
-			return nil, err
-		}
-	}
-	if d.Latency.D() > maxDelay || d.P99.D() > maxDelay {
-		return nil, fmt.Errorf("latency out of range [0, %v]", maxDelay)
-	}
-	if err := d.validate("latency"); err != nil {
-		return nil, err
-	}
-	if err := b.validate(); err != nil {
-		return nil, err
-	}
-	return forced, nil
-}
-
-// applyOne applies one query parameter; unknown names are ignored (a
-// cache-busting ?t=123 must not fail a request).
-func applyOne(key, v string, d *Delay, b *Body, forced **fault) error {
-	dur := func(target *Duration) error {
-		x, err := time.ParseDuration(v)
-		if err != nil || x < 0 {
-			return fmt.Errorf("bad %s %q: want a duration such as 50ms", key, v)
-		}
-		*target = Duration(x)
-		return nil
-	}
-	num := func(target *int) error {
-		x, err := strconv.Atoi(v)
-		if err != nil || x < 0 {
-			return fmt.Errorf("bad %s %q: want a whole number", key, v)
-		}
-		*target = x
-		return nil
-	}
-	switch key {
-	case "latency", "ttfb":
-		return dur(&d.Latency)
-	case "jitter":
-		return dur(&d.Jitter)
-	case "p99":
-		return dur(&d.P99)
-	case "cap":
-		return dur(&d.Cap)
-	case "dist":
-		d.Dist = v
-	case "fault":
-		f, err := parseFault(v)
-		if err != nil {
-			return err
-		}
-		*forced = &f
-	case "chunked":
-		on, err := strconv.ParseBool(cmp.Or(v, "true"))
-		if err != nil {
-			return fmt.Errorf("bad chunked %q: want true or false", v)
-		}
-		b.Encoding = "length"
-		if on {
-			b.Encoding = "chunked"
-		}
-	case "body":
-		b.Encoding = v
-	case "rate":
-		return num(&b.Rate)
-	case "chunks":
-		return num(&b.Chunks)
-	case "chunk-pause":
-		return dur(&b.ChunkPause)
-	case "split":
-		b.Split = v
-	}
-	return nil
 }

@@ -3,10 +3,8 @@ package mockserver
 import (
 	"bufio"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 func parseString(s string) (request, error) {
@@ -86,51 +84,6 @@ func FuzzReadRequest(f *testing.F) {
 		}
 		if !strings.HasPrefix(req.path, "/") || req.method == "" || req.bodyLen < 0 || req.bodyLen > maxRequestBody {
 			t.Fatalf("accepted an unroutable request: %+v", req)
-		}
-	})
-}
-
-func TestApplyQuery(t *testing.T) {
-	d := Delay{Dist: "lognormal", Latency: ms(10), P99: ms(100), Cap: ms(500)}
-	b := Body{}
-	forced, err := applyQuery("latency=80ms&fault=status:429&chunked=1&split=pieces:3&t=123", &d, &b, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d != (Delay{Latency: ms(80), Cap: ms(500)}) || b.Encoding != "chunked" || b.Split != "pieces:3" || *forced != (fault{FaultStatus, 429}) {
-		t.Errorf("got delay %+v body %+v fault %+v", d, b, forced)
-	}
-	for _, q := range []string{"latency=soon", "latency=2m", "fault=explode", "rate=-1", "dist=zipf", "split=x", "chunked=maybe", "body=gzip", "%zz"} {
-		d, b := Delay{}, Body{}
-		if _, err := applyQuery(q, &d, &b, time.Minute); err == nil {
-			t.Errorf("?%s accepted; want an error", q)
-		}
-	}
-}
-
-// FuzzApplyQuery: no query string makes the server panic or exceed its
-// delay cap.
-func FuzzApplyQuery(f *testing.F) {
-	f.Add("latency=80ms&fault=reset")
-	f.Add("dist=pareto&latency=20ms&p99=900ms&cap=1s&split=pieces:3:1ms&chunked=0")
-	f.Add("rate=1&chunks=0&chunk-pause=1h&body=close&fault=status:429")
-	f.Add("split=pieces:50:1s")
-	f.Fuzz(func(t *testing.T, q string) {
-		d, b := Delay{}, Body{}
-		if _, err := applyQuery(q, &d, &b, time.Second); err != nil {
-			return
-		}
-		if got := d.draw(rand.New(rand.NewPCG(1, 2)), time.Second); got < 0 || got > time.Second {
-			t.Fatalf("?%s drew %v; want within [0, 1s]", q, got)
-		}
-		resp := response{status: 200, body: []byte("Temperature: 1 F"), keepAlive: true}
-		p := resp.plan(b, time.Second)
-		var total time.Duration
-		for _, s := range p.segs {
-			total += s.pause
-		}
-		if total > 3*time.Second {
-			t.Fatalf("?%s plans %v of pauses; want them bounded by the delay cap", q, total)
 		}
 	})
 }

@@ -78,8 +78,8 @@ func (s *Server) decidePage(d *draws, req request, a *answer, key pageKey) {
 	a.page, a.queue = true, m.queue
 	a.wait = delay.draw(rnd, s.cfg.MaxDelay)
 	a.fault, a.hasFault = m.faultsFor(key.icao).pick(rnd)
-	if forced != nil {
-		a.fault, a.hasFault = *forced, true
+	if forced.kind != "" {
+		a.fault, a.hasFault = forced, true
 	}
 	p, found := s.pages[key]
 	switch {
@@ -207,7 +207,11 @@ func (s *Server) sendFault(c *conn, r response, body Body, f fault) bool {
 	case FaultHang:
 		s.hang(c)
 	case FaultMalformed:
-		s.write(c, []byte("HTTP/1.1 OK 200 mock\r\nContent-Type: text/plain\r\n\r\nthe status line above is broken on purpose\n"))
+		msg := "HTTP/1.1 OK 200 mock\r\nContent-Type: text/plain\r\n\r\nthe status line above is broken on purpose\n"
+		if r.head {
+			msg = msg[:strings.Index(msg, "\r\n\r\n")+4] // broken, but still no body
+		}
+		s.write(c, []byte(msg))
 	case FaultHugeHeader:
 		r.extra = append(r.extra, hugeHeaders()...)
 		r.keepAlive = false

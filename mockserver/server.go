@@ -250,8 +250,9 @@ func (s *Server) AdminURL() string {
 // Seed is the seed the observations were drawn with.
 func (s *Server) Seed() int64 { return s.cfg.Seed }
 
-// PageURL is the absolute URL of a station's HTML page.
-func (s *Server) PageURL(icao string) string { return s.URL() + HTMLPath(icao) }
+// PageURL is the absolute URL of a station's HTML page: PageURL(s.URL(),
+// icao, Overrides{}).
+func (s *Server) PageURL(icao string) string { return PageURL(s.URL(), icao, Overrides{}) }
 
 // ExpectedTemperature is the ground truth for a page URL of this server:
 // see the package-level ExpectedTemperature.

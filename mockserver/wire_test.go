@@ -431,3 +431,55 @@ func TestReadDeadlines(t *testing.T) {
 		})
 	}
 }
+
+// TestHEADHasNoBody: a HEAD response is its head alone, whatever the
+// framing or the split. On a keep-alive connection the next response must
+// then parse cleanly, with nothing of the HEAD's left before it; a
+// close-delimited one must end with its head.
+func TestHEADHasNoBody(t *testing.T) {
+	srv := start(t, mockserver.Config{Seed: 3})
+	want, _ := mockserver.Observe(3, "KNYC")
+	for _, query := range []string{
+		"", "?chunked=1", "?body=close", "?chunks=3&chunk-pause=1ms", "?rate=100000",
+		"?chunked=1&chunks=3&chunk-pause=1ms", "?chunked=1&rate=100000", "?body=close&chunks=3",
+		"?chunked=1&split=header-body:1ms", "?chunked=1&split=mid-header:1ms", "?chunked=1&split=pieces:4:1ms",
+		"?body=close&split=pieces:4:1ms", "?split=header-body:1ms",
+	} {
+		c, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "HEAD "+mockserver.HTMLPath("KNYC")+query+" HTTP/1.1\r\nHost: test\r\n\r\n")
+		br := bufio.NewReader(c)
+		head, err := http.ReadResponse(br, &http.Request{Method: "HEAD"})
+		if err != nil || head.StatusCode != 200 {
+			t.Errorf("HEAD %s: %v, %v; want a 200", query, head, err)
+			continue
+		}
+		if head.Close {
+			rest, _, err := readUntilEnd(c, 5*time.Second)
+			if rest = append(buffered(br), rest...); len(rest) != 0 || err != io.EOF {
+				t.Errorf("HEAD %s: %q after the head, then %v; want nothing, then EOF", query, rest, err)
+			}
+			continue
+		}
+		sendGet(t, c, mockserver.HTMLPath("KNYC"), "Connection: close")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Errorf("HEAD %s, then GET: %v; want the GET's response, with nothing before it (left over %q)", query, err, buffered(br))
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		if got, found := strategies.ParseTemperature(body); err != nil || resp.StatusCode != 200 || got != want.TempF || !found {
+			t.Errorf("HEAD %s, then GET: status %d, %v, temperature %v (found %v); want 200 and %v", query, resp.StatusCode, err, got, found, want.TempF)
+		}
+	}
+}
+
+// buffered returns what br has read but not yet handed out.
+func buffered(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
+}
