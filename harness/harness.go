@@ -108,7 +108,7 @@ func (r Report) Throughput() float64 {
 // Run fetches jobs with f and tallies every result, checking each answer
 // with expect (nil checks nothing). It blocks until Fetch returns and
 // returns Fetch's error, which is ctx's error if the batch was cut short.
-func Run(ctx context.Context, f strategies.Fetcher, jobs []strategies.Job, expect Expect) (Report, error) {
+func Run(ctx context.Context, f strategies.Fetcher, jobs strategies.Jobs, expect Expect) (Report, error) {
 	rec := newRecorder(jobs, expect)
 	before := ReadUsage()
 	rec.start = time.Now()
@@ -120,7 +120,7 @@ func Run(ctx context.Context, f strategies.Fetcher, jobs []strategies.Job, expec
 // and samples the timeline. done may run on many goroutines at once; the
 // critical section is a few additions.
 type recorder struct {
-	jobs   []strategies.Job
+	jobs   strategies.Jobs
 	expect Expect
 	start  time.Time
 	every  int // sample every every-th job index into the timeline
@@ -130,21 +130,22 @@ type recorder struct {
 	latencies *Latencies
 }
 
-func newRecorder(jobs []strategies.Job, expect Expect) *recorder {
+func newRecorder(jobs strategies.Jobs, expect Expect) *recorder {
 	return &recorder{
 		jobs:      jobs,
 		expect:    expect,
-		every:     max(1, (len(jobs)+TimelineCap-1)/TimelineCap),
+		every:     max(1, (jobs.Len()+TimelineCap-1)/TimelineCap),
 		latencies: NewLatencies(),
 	}
 }
 
 func (rc *recorder) done(r strategies.Result) {
+	job := rc.jobs.Job(r.Index)
 	want, hasWant := 0.0, false
 	if rc.expect != nil {
-		want, hasWant = rc.expect(rc.jobs[r.Index])
+		want, hasWant = rc.expect(job)
 	}
-	at := rc.jobs[r.Index].At
+	at := job.At
 	latency := r.Latency()
 	if !at.IsZero() {
 		latency = r.End.Sub(at)

@@ -56,9 +56,9 @@ func TestRunChecksEveryAnswer(t *testing.T) {
 
 	for _, info := range strategies.All() {
 		f, _ := info.New(strategies.Config{Concurrency: 4})
-		rep, err := harness.Run(context.Background(), f, jobs, truth)
-		wrong, _ := harness.Run(context.Background(), f, jobs, wrongSeed)
-		strategies.Close(f)
+		rep, err := harness.Run(context.Background(), f, strategies.JobList(jobs), truth)
+		wrong, _ := harness.Run(context.Background(), f, strategies.JobList(jobs), wrongSeed)
+		f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", info.Name, err)
 		}

@@ -38,28 +38,45 @@ const DefaultGrace = 5 * time.Second
 const openLead = 10 * time.Millisecond
 
 // Jobs returns the open workload's jobs: floor(Rate×Duration) of them, job
-// i a copy of pages[i mod len(pages)] with At = start + i/Rate. It returns
-// nil if pages is empty or the workload makes no arrival.
-func (o Open) Jobs(start time.Time, pages []strategies.Job) []strategies.Job {
+// i a copy of pages[i mod len(pages)] with At = start + i/Rate, each made
+// when it is asked for: a workload of any length costs its pages. It
+// returns nil if pages is empty or the workload makes no arrival.
+func (o Open) Jobs(start time.Time, pages []strategies.Job) strategies.Jobs {
 	n := o.Count()
 	if len(pages) == 0 || !(o.Rate > 0) || n <= 0 {
 		return nil
 	}
-	jobs := Cycle(pages, n)
-	for i := range jobs {
-		jobs[i].At = start.Add(time.Duration(float64(i) * float64(time.Second) / o.Rate))
-	}
-	return jobs
+	return arrivals{Cycle{Pages: pages, N: n}, start, o.Rate}
 }
 
-// Cycle returns n jobs going round pages: job i is pages[i mod len(pages)].
-func Cycle(pages []strategies.Job, n int) []strategies.Job {
-	jobs := make([]strategies.Job, n)
-	for i := range jobs {
-		jobs[i] = pages[i%len(pages)]
-	}
-	return jobs
+// arrivals is an open workload's batch: a Cycle whose jobs carry their
+// arrival time.
+type arrivals struct {
+	Cycle
+	start time.Time
+	rate  float64 // per second
 }
+
+// Job returns job i, arriving i/rate seconds after start.
+func (a arrivals) Job(i int) strategies.Job {
+	j := a.Cycle.Job(i)
+	j.At = a.start.Add(time.Duration(float64(i) * float64(time.Second) / a.rate))
+	return j
+}
+
+// Cycle is a closed batch of N jobs going round Pages: job i is
+// Pages[i mod len(Pages)]. It holds only its pages, however large N is.
+// Pages must not be empty unless N is 0.
+type Cycle struct {
+	Pages []strategies.Job
+	N     int
+}
+
+// Len is N.
+func (c Cycle) Len() int { return c.N }
+
+// Job returns job i.
+func (c Cycle) Job(i int) strategies.Job { return c.Pages[i%len(c.Pages)] }
 
 // Count is floor(Rate×Duration). The small allowance keeps a product that
 // should be whole, such as 200/s × 0.3 s, from rounding down to one less.
@@ -108,7 +125,7 @@ func RunOpen(ctx context.Context, f strategies.Fetcher, o Open, pages []strategi
 		return Report{}, err
 	}
 	jobs := o.Jobs(time.Now().Add(openLead), pages)
-	last := jobs[len(jobs)-1].At
+	last := jobs.Job(jobs.Len() - 1).At
 	runCtx, cancel := context.WithDeadlineCause(ctx, last.Add(o.grace()), errOutOfTime)
 	defer cancel()
 	rep, err := Run(runCtx, f, jobs, expect)

@@ -29,12 +29,12 @@ func TestOpenJobs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		jobs := tt.open.Jobs(start, pages)
-		if len(jobs) != tt.n {
-			t.Errorf("%+v: %d jobs; want %d", tt.open, len(jobs), tt.n)
+		if n := lenOf(jobs); n != tt.n {
+			t.Errorf("%+v: %d jobs; want %d", tt.open, n, tt.n)
 			continue
 		}
-		for i, j := range jobs {
-			want := pages[i%len(pages)]
+		for i := range tt.n {
+			j, want := jobs.Job(i), pages[i%len(pages)]
 			if at := start.Add(time.Duration(i) * tt.gap); j.Name != want.Name || j.URL != want.URL || !j.At.Equal(at) {
 				t.Errorf("%+v: job %d = %q %s at %v; want %q %s at %v", tt.open, i, j.Name, j.URL, j.At.Sub(start), want.Name, want.URL, at.Sub(start))
 				break
@@ -42,8 +42,16 @@ func TestOpenJobs(t *testing.T) {
 		}
 	}
 	if jobs := (harness.Open{Rate: 10, Duration: time.Second}).Jobs(start, nil); jobs != nil {
-		t.Errorf("no pages: %d jobs; want none", len(jobs))
+		t.Errorf("no pages: %d jobs; want none", jobs.Len())
 	}
+}
+
+// lenOf is the length of a batch, 0 for none.
+func lenOf(jobs strategies.Jobs) int {
+	if jobs == nil {
+		return 0
+	}
+	return jobs.Len()
 }
 
 func TestRunOpenRejectsBadWorkloads(t *testing.T) {

@@ -57,10 +57,10 @@ func benchProbes(b *testing.B, jobs []strategies.Job, probes bool) {
 		gauge = new(strategies.Gauge)
 	}
 	f := strategies.NewPool(strategies.Config{Concurrency: 50, Timeout: 30 * time.Second, Gauge: gauge})
-	defer strategies.Close(f)
+	defer f.Close()
 	failed := 0
 	batch := func() {
-		k, err := benchutil.FetchCounting(f, jobs)
+		k, err := benchutil.FetchCounting(f, strategies.JobList(jobs))
 		if err != nil {
 			b.Fatalf("Fetch: %v", err)
 		}

@@ -10,7 +10,8 @@ import (
 
 // Usage is what this process has spent so far: the client's own cost, when
 // the strategy runs in a process of its own (getrusage counts every thread
-// of the process, a mock server in it included; RESEARCH §4).
+// of the process, a mock server in it included: docs/results.md,
+// "Measuring inside a Go process").
 type Usage struct {
 	UserCPU, SysCPU   time.Duration
 	VoluntaryCtxSw    int64  // the process waited (for I/O, a lock, a timer)
@@ -68,7 +69,7 @@ func (u Usage) Since(before Usage) Usage {
 // Sampler samples the process's goroutine and OS-thread counts in the
 // background, keeping the peaks. Sampling misses goroutines that live
 // shorter than the interval: it gives the process's peak roughly, not a
-// strategy's exactly (RESEARCH §4).
+// strategy's exactly (docs/results.md, "Measuring inside a Go process").
 type Sampler struct {
 	stop chan struct{}
 	wg   sync.WaitGroup

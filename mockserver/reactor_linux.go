@@ -10,9 +10,10 @@ import (
 	"os"
 	"sync"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netio-lab/netio/internal/rawio"
 )
 
 // The event-loop engine (EngineEpoll): the server's twin of the epoll
@@ -41,10 +42,10 @@ const epollAvailable = true
 // touches it, apart from stop.
 type reactor struct {
 	s         *Server
-	epfd      int
-	wake      int  // an eventfd: stop writes to it
-	lfd       int  // the listener's socket, owned by s.listener
-	listening bool // lfd is in the epoll set: false while MaxConns connections are open
+	poller    rawio.Poller // the epoll instance; poller.FD is its descriptor
+	wake      int          // an eventfd: stop writes to it
+	lfd       int          // the listener's socket, owned by s.listener
+	listening bool         // lfd is in the epoll set: false while MaxConns connections are open
 	retry     time.Duration
 	conns     map[int]*rconn
 	replies   replyHeap // connections whose response waits for its delay, earliest first
@@ -54,7 +55,6 @@ type reactor struct {
 	src       bytes.Reader
 	br        *bufio.Reader // reads a request head out of in
 	events    []unix.EpollEvent
-	noWait2   bool      // epoll_pwait2 is missing: waits round up to milliseconds
 	epoch     time.Time // the loop's clock reads time since epoch
 
 	mu     sync.Mutex // orders stop's wake-up before exit's close of r.wake
@@ -101,15 +101,15 @@ func newReactor(s *Server) (*reactor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: listener socket: %w", err)
 	}
-	if r.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+	if r.poller.FD, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", os.NewSyscallError("epoll_create1", err))
 	}
 	if r.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
-		unix.Close(r.epfd)
+		unix.Close(r.poller.FD)
 		return nil, fmt.Errorf("mockserver: %w", os.NewSyscallError("eventfd", err))
 	}
 	for _, fd := range []int{r.wake, r.lfd} {
-		if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+		if err := unix.EpollCtl(r.poller.FD, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			r.closeFDs()
 			return nil, fmt.Errorf("mockserver: %w", os.NewSyscallError("epoll_ctl", err))
 		}
@@ -120,7 +120,7 @@ func newReactor(s *Server) (*reactor, error) {
 // closeFDs closes the epoll instance and the wake-up eventfd.
 func (r *reactor) closeFDs() {
 	unix.Close(r.wake)
-	unix.Close(r.epfd)
+	unix.Close(r.poller.FD)
 }
 
 // stop makes the loop answer its waits 503, close its connections and
@@ -156,7 +156,9 @@ func (r *reactor) run() {
 	defer close(r.s.acceptDone)
 	defer r.exit()
 	for {
-		n, err := r.wait(r.timeout())
+		// Timed to the nanosecond: a delay rounded up to whole
+		// milliseconds would be added to every response.
+		n, err := r.poller.Wait(r.events, r.timeout())
 		if err != nil && err != unix.EINTR {
 			// Not expected of a valid epoll instance: stop serving rather
 			// than spin. Close returns the error.
@@ -202,45 +204,6 @@ func (r *reactor) timeout() time.Duration {
 	return wait
 }
 
-// wait is epoll_wait with a timeout counted in nanoseconds. It first asks
-// without waiting, a raw system call the Go scheduler does not see, since
-// under load there nearly always is something ready (epoll_pwait with no
-// signal mask: arm64 has no plain epoll_wait); only then does it
-// block, through epoll_pwait2 (Linux 5.11), whose timeout is not rounded
-// to milliseconds: a delay rounded up by up to a millisecond would be
-// added to every response.
-func (r *reactor) wait(timeout time.Duration) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(r.epfd), uintptr(unsafe.Pointer(&r.events[0])), uintptr(len(r.events)), 0, 0, 0)
-	if errno == 0 && n > 0 || timeout == 0 {
-		return int(n), errnoErr(errno)
-	}
-	if !r.noWait2 {
-		var ts *unix.Timespec
-		if timeout > 0 {
-			t := unix.NsecToTimespec(int64(timeout))
-			ts = &t
-		}
-		n, _, errno = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(r.epfd), uintptr(unsafe.Pointer(&r.events[0])), uintptr(len(r.events)), uintptr(unsafe.Pointer(ts)), 0, 0)
-		if errno != unix.ENOSYS && errno != unix.EPERM { // EPERM: a seccomp filter that does not know it
-			return int(n), errnoErr(errno)
-		}
-		r.noWait2 = true
-	}
-	ms := -1
-	if timeout > 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
-	return unix.EpollWait(r.epfd, r.events, ms)
-}
-
-// errnoErr turns a raw system call's errno into an error, nil for 0.
-func errnoErr(e unix.Errno) error {
-	if e == 0 {
-		return nil
-	}
-	return e
-}
-
 // accept takes the connections waiting in the listener's backlog, while
 // fewer than MaxConns are open (goroutines' connections included).
 func (r *reactor) accept(now time.Duration) {
@@ -271,7 +234,7 @@ func (r *reactor) add(fd int, now time.Duration) {
 	// that may adopt this socket inherits it.
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	setKeepAlive(fd)
-	if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+	if err := unix.EpollCtl(r.poller.FD, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 		unix.Close(fd)
 		return
 	}
@@ -296,7 +259,7 @@ func setKeepAlive(fd int) {
 // least retry.
 func (r *reactor) pauseListening(now, retry time.Duration) {
 	if r.listening {
-		unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, r.lfd, nil)
+		unix.EpollCtl(r.poller.FD, unix.EPOLL_CTL_DEL, r.lfd, nil)
 		r.listening = false
 	}
 	r.retry = now + retry
@@ -307,7 +270,7 @@ func (r *reactor) listen(now time.Duration) {
 	if r.listening || now < r.retry || r.s.stats.connsOpen.Load() >= int64(r.s.cfg.MaxConns) {
 		return
 	}
-	if unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, r.lfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(r.lfd)}) == nil {
+	if unix.EpollCtl(r.poller.FD, unix.EPOLL_CTL_ADD, r.lfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(r.lfd)}) == nil {
 		r.listening = true
 	}
 }
@@ -327,11 +290,11 @@ func (r *reactor) handle(c *rconn, events uint32, now time.Duration) {
 // read reads a request and decides its answer: sent at once, kept until
 // its delay is over, or handed to a goroutine with the connection.
 func (r *reactor) read(c *rconn, now time.Duration) {
-	n, errno := rawIO(unix.SYS_READ, c.fd, r.in)
+	n, err := rawio.Read(c.fd, r.in)
 	switch {
-	case errno == unix.EAGAIN || errno == unix.EINTR:
+	case err == unix.EAGAIN || err == unix.EINTR:
 		return
-	case errno != 0 || n == 0: // reset, or closed by the client
+	case err != nil || n == 0: // reset, or closed by the client
 		r.close(c)
 		return
 	}
@@ -411,8 +374,8 @@ func (r *reactor) sendDue(now time.Duration) {
 // kept and written when it is writable again.
 func (r *reactor) send(c *rconn, resp *response, now time.Duration) {
 	r.out = resp.appendWhole(r.out[:0])
-	n, errno := rawIO(unix.SYS_WRITE, c.fd, r.out)
-	if errno != 0 && errno != unix.EAGAIN {
+	n, err := rawio.Write(c.fd, r.out)
+	if err != nil && err != unix.EAGAIN {
 		r.s.stats.end()
 		r.close(c)
 		return
@@ -433,11 +396,11 @@ func (r *reactor) send(c *rconn, resp *response, now time.Duration) {
 
 // write writes more of a response the socket did not take at once.
 func (r *reactor) write(c *rconn, now time.Duration) {
-	n, errno := rawIO(unix.SYS_WRITE, c.fd, c.rest)
-	if errno == unix.EAGAIN {
+	n, err := rawio.Write(c.fd, c.rest)
+	if err == unix.EAGAIN {
 		return
 	}
-	if errno != 0 {
+	if err != nil {
 		r.s.stats.end()
 		r.close(c)
 		return
@@ -474,7 +437,7 @@ func (r *reactor) closeIdle(now time.Duration) {
 // watch changes the events the loop watches the connection for.
 func (r *reactor) watch(c *rconn, events uint32) {
 	if c.events != events {
-		unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)})
+		unix.EpollCtl(r.poller.FD, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)})
 		c.events = events
 	}
 }
@@ -483,7 +446,7 @@ func (r *reactor) watch(c *rconn, events uint32) {
 func (r *reactor) forget(c *rconn) {
 	// Deleted explicitly: a socket handed off has a duplicate, and epoll
 	// drops an entry by itself only when the last descriptor closes.
-	unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	unix.EpollCtl(r.poller.FD, unix.EPOLL_CTL_DEL, c.fd, nil)
 	delete(r.conns, c.fd)
 	r.replies.remove(c)
 	r.idle.remove(c)
@@ -533,7 +496,7 @@ func (r *reactor) handOff(c *rconn, prefix []byte, pending *answer) {
 func (r *reactor) answerNow(fd int, base response, status int, text string) {
 	resp := response{status: status, contentType: "text/plain; charset=utf-8", body: []byte(text), head: base.head, http10: base.http10}
 	r.out = resp.appendWhole(r.out[:0])
-	n, _ := rawIO(unix.SYS_WRITE, fd, r.out)
+	n, _ := rawio.Write(fd, r.out)
 	r.s.stats.bytesSent.Add(int64(n))
 }
 
@@ -547,20 +510,10 @@ func (r *reactor) shutdown() {
 			r.answerNow(c.fd, c.reply.r, 503, "mockserver: shutting down\n")
 			r.s.stats.end()
 		case rWriting:
-			n, _ := rawIO(unix.SYS_WRITE, c.fd, c.rest)
+			n, _ := rawio.Write(c.fd, c.rest)
 			r.s.stats.bytesSent.Add(int64(n))
 			r.s.stats.end()
 		}
 		r.close(c)
 	}
-}
-
-// rawIO is read(2) or write(2) on a non-blocking socket: a raw system call,
-// which cannot block, so the Go scheduler need not hear of it.
-func rawIO(call uintptr, fd int, p []byte) (int, unix.Errno) {
-	n, _, errno := unix.RawSyscall(call, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), 0
 }

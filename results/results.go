@@ -5,17 +5,18 @@
 // the runs that failed) and bench.txt (the same runs in the Go benchmark
 // format, for benchstat). The JSON field names are a contract, documented
 // in docs/results.md: change them only with a new Version.
+//
+// The figures that are summarized, shown and compared are listed once, in
+// Metrics: the summary, the terminal table (WriteTable) and bench.txt
+// (WriteBenchText) all follow that table.
 package results
 
-import (
-	"math"
-	"slices"
+import "slices"
 
-	"github.com/netio-lab/netio/harness"
-)
-
-// Version is the format of run.json; readers check it.
-const Version = 1
+// Version is the format of run.json; readers check it. Version 2 keys a
+// summary's spreads by metric name under "metrics" (docs/results.md);
+// version 1 had one field per figure.
+const Version = 2
 
 // The workload modes.
 const (
@@ -66,7 +67,7 @@ type Run struct {
 	WallColdS      float64  `json:"wall_cold_s"`
 	ThroughputRPS  float64  `json:"throughput_rps"`
 
-	LatencyMS harness.LatencyMS `json:"latency_ms"`
+	LatencyMS LatencyMS `json:"latency_ms"`
 
 	GoroutinesPeak        int64   `json:"goroutines_peak"`
 	GoroutinesProcessPeak int64   `json:"goroutines_process_peak"`
@@ -83,7 +84,27 @@ type Run struct {
 	MaxRSSBytes           int64   `json:"max_rss_bytes"`
 	BytesReceived         int64   `json:"bytes_received"`
 
-	Timeline []harness.Span `json:"timeline"`
+	Timeline []Span `json:"timeline"`
+}
+
+// LatencyMS is a pass's latency distribution, in milliseconds: percentiles
+// of an HDR histogram of every request, failed ones included, measured in
+// open mode from each request's intended start (docs/results.md).
+type LatencyMS struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Span is one request of a pass's timeline: when it started and ended, in
+// milliseconds from the start of the pass, and how it ended.
+type Span struct {
+	Index   int     `json:"i"` // the job's index in the pass
+	StartMS float64 `json:"start_ms"`
+	EndMS   float64 `json:"end_ms"`
+	Class   string  `json:"class"` // "ok" or the failure class
 }
 
 // Point names the settings a Run was made at, without its repetition: runs
@@ -117,21 +138,15 @@ type Spread struct {
 // Summary is a point's figures over its repetitions.
 type Summary struct {
 	Point
-	Count            int     `json:"count"`
-	ThroughputRPS    Spread  `json:"throughput_rps"`
-	Efficiency       *Spread `json:"efficiency"`
-	EfficiencyCold   *Spread `json:"efficiency_cold"`
-	P50MS            Spread  `json:"p50_ms"`
-	P99MS            Spread  `json:"p99_ms"`
-	CPUMicrosPerReq  Spread  `json:"cpu_us_per_req"`
-	CtxSwPerReq      Spread  `json:"ctx_switches_per_req"`
-	GoroutinesPeak   Spread  `json:"goroutines_peak"`
-	ThreadsPeak      Spread  `json:"threads_peak"`
-	AllocBytesPerReq Spread  `json:"alloc_bytes_per_req"`
-	Failed           int     `json:"failed"` // summed over the repetitions
-	Mismatched       int     `json:"mismatched"`
-	Late             int     `json:"late"`
-	Dropped          int     `json:"dropped"`
+	Count int `json:"count"`
+	// Metrics holds one Spread per metric of the table Metrics, by its Name.
+	// An optional metric that applies to none of the repetitions is absent.
+	Metrics map[string]Spread `json:"metrics"`
+	// Summed over the repetitions.
+	Failed     int `json:"failed"`
+	Mismatched int `json:"mismatched"`
+	Late       int `json:"late"`
+	Dropped    int `json:"dropped"`
 }
 
 // Summarize groups runs by point, in the order the points first appear.
@@ -153,26 +168,17 @@ func Summarize(runs []Run) []Summary {
 }
 
 func summarize(p Point, rs []Run) Summary {
-	of := func(f func(Run) float64) Spread { return spread(rs, f) }
-	s := Summary{
-		Point:            p,
-		Count:            len(rs),
-		ThroughputRPS:    of(func(r Run) float64 { return r.ThroughputRPS }),
-		P50MS:            of(func(r Run) float64 { return r.LatencyMS.P50 }),
-		P99MS:            of(func(r Run) float64 { return r.LatencyMS.P99 }),
-		CPUMicrosPerReq:  of(func(r Run) float64 { return r.CPUMicrosPerReq }),
-		CtxSwPerReq:      of(func(r Run) float64 { return r.CtxSwPerReq }),
-		GoroutinesPeak:   of(func(r Run) float64 { return float64(r.GoroutinesPeak) }),
-		ThreadsPeak:      of(func(r Run) float64 { return float64(r.ThreadsPeak) }),
-		AllocBytesPerReq: of(func(r Run) float64 { return r.AllocBytesPerReq }),
-	}
-	if rs[0].Efficiency != nil {
-		e := of(func(r Run) float64 { return deref(r.Efficiency) })
-		s.Efficiency = &e
-	}
-	if rs[0].EfficiencyCold != nil {
-		e := of(func(r Run) float64 { return deref(r.EfficiencyCold) })
-		s.EfficiencyCold = &e
+	s := Summary{Point: p, Count: len(rs), Metrics: make(map[string]Spread, len(Metrics))}
+	for _, m := range Metrics {
+		var v []float64
+		for _, r := range rs {
+			if x, ok := m.Value(r); ok {
+				v = append(v, x)
+			}
+		}
+		if len(v) > 0 {
+			s.Metrics[m.Name] = spread(v)
+		}
 	}
 	for _, r := range rs {
 		s.Failed += r.Failed
@@ -183,13 +189,9 @@ func summarize(p Point, rs []Run) Summary {
 	return s
 }
 
-// spread is the median, min and max of f over rs (rs not empty). The
+// spread is the median, min and max of v (not empty), which it sorts. The
 // median of an even count is the mean of the middle two.
-func spread(rs []Run, f func(Run) float64) Spread {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
-	}
+func spread(v []float64) Spread {
 	slices.Sort(v)
 	mid := len(v) / 2
 	median := v[mid]
@@ -197,13 +199,6 @@ func spread(rs []Run, f func(Run) float64) Spread {
 		median = (v[mid-1] + v[mid]) / 2
 	}
 	return Spread{Median: median, Min: v[0], Max: v[len(v)-1]}
-}
-
-func deref(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }
 
 // Ratio returns a/b as a pointer for the optional JSON figures, or nil

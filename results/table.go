@@ -10,8 +10,9 @@ import (
 
 // WriteTable prints a results file for a person: a line with the settings
 // every point shares, then one row per point (medians over the
-// repetitions), the settings that differ between points as leading
-// columns, and the failed points below.
+// repetitions): the settings that differ between points, the metrics
+// that have a Column in the order of Metrics, then ERRORS (and LATE and
+// DROPPED in open mode). The failed points follow the table.
 func WriteTable(w io.Writer, file File) error {
 	varying := varyingSettings(file.Summary)
 	if len(file.Summary) > 0 {
@@ -20,20 +21,27 @@ func WriteTable(w io.Writer, file File) error {
 	open := len(file.Summary) > 0 && file.Summary[0].Mode == ModeOpen
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	head := append([]string{"STRATEGY"}, names(varying)...)
-	head = append(head, "REQ/S", "±", "EFF", "COLD", "P50 ms", "P99 ms", "GOROUTINES", "THREADS", "CTXSW/REQ", "CPU µs/REQ", "B/REQ", "ERRORS")
+	for _, m := range Metrics {
+		if m.Column {
+			head = append(head, m.Title)
+			if m.PlusMinus {
+				head = append(head, "±")
+			}
+		}
+	}
+	head = append(head, "ERRORS")
 	if open {
 		head = append(head, "LATE", "DROPPED")
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, s := range file.Summary {
 		row := append([]string{s.Strategy}, values(s.Point, varying)...)
-		row = append(row,
-			fmt.Sprintf("%.0f", s.ThroughputRPS.Median), spreadPercent(s.ThroughputRPS),
-			optional(s.Efficiency), optional(s.EfficiencyCold),
-			fmt.Sprintf("%.1f", s.P50MS.Median), fmt.Sprintf("%.1f", s.P99MS.Median),
-			fmt.Sprintf("%.0f", s.GoroutinesPeak.Median), fmt.Sprintf("%.0f", s.ThreadsPeak.Median),
-			fmt.Sprintf("%.2f", s.CtxSwPerReq.Median), fmt.Sprintf("%.1f", s.CPUMicrosPerReq.Median),
-			fmt.Sprintf("%.0f", s.AllocBytesPerReq.Median), errorsCell(s))
+		for _, m := range Metrics {
+			if m.Column {
+				row = append(row, metricCells(m, s)...)
+			}
+		}
+		row = append(row, errorsCell(s))
 		if open {
 			row = append(row, fmt.Sprint(s.Late), fmt.Sprint(s.Dropped))
 		}
@@ -50,6 +58,24 @@ func WriteTable(w io.Writer, file File) error {
 	}
 	_, err := fmt.Fprintln(w, "\nREQ/S ± is half the range over the passes; EFF = ideal ⌈N/C⌉·latency / wall time, COLD the same for the first pass (connections opened in it); ERRORS are failed requests, summed over the passes.")
 	return err
+}
+
+// metricCells are a metric's cells in a point's row: its median, "n/a"
+// where it does not apply, and the ± cell if the metric has one.
+func metricCells(m Metric, s Summary) []string {
+	sp, ok := s.Metrics[m.Name]
+	cell := "n/a"
+	if ok {
+		cell = fmt.Sprintf(m.Format, sp.Median)
+	}
+	if !m.PlusMinus {
+		return []string{cell}
+	}
+	pm := "-"
+	if ok {
+		pm = spreadPercent(sp)
+	}
+	return []string{cell, pm}
 }
 
 // setting is one setting a point can differ in.
@@ -126,13 +152,6 @@ func spreadPercent(s Spread) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f%%", 50*(s.Max-s.Min)/s.Median)
-}
-
-func optional(s *Spread) string {
-	if s == nil {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f", s.Median)
 }
 
 func errorsCell(s Summary) string {

@@ -8,7 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchunit"
 )
 
 // Folder is a results folder being written: files go into a hidden staging
@@ -140,20 +144,60 @@ func firstError(errs ...error) error {
 
 // WriteBenchText writes the runs in the Go benchmark format, one line per
 // repetition, so that `benchstat old/bench.txt new/bench.txt` compares two
-// folders directly. The iteration count is the number of requests, so
-// ns/op is wall time per request.
+// folders directly: a "Unit … better=…" line per metric, the file's
+// configuration (goos, goarch, pkg, cpu, commit, go, seed), then a result
+// per run named by BenchName with the child's GOMAXPROCS as its -N suffix.
+// The iteration count is the pass's requests, so ns/op is wall time per
+// request. A run's line has every metric of Metrics that applies to it.
 func WriteBenchText(w io.Writer, file File) error {
-	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/netio-lab/netio\ncpu: %s\n", file.Env.OS, file.Env.Arch, file.Env.CPUModel)
-	fmt.Fprintf(w, "commit: %s\ngo: %s\nseed: %d\n", file.Env.Commit, file.Env.GoVersion, file.Settings.Seed)
-	for _, u := range []string{"req/s", "efficiency", "efficiency-cold"} {
-		fmt.Fprintf(w, "Unit %s better=higher\n", u)
+	bw := benchfmt.NewWriter(w)
+	for _, m := range Metrics {
+		_, tidy := benchunit.Tidy(1, m.Unit) // the key benchfmt's Reader makes: ns/op is sec/op
+		unit := &benchfmt.UnitMetadata{
+			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"},
+			OrigUnit:        m.Unit,
+			Value:           string(m.Better),
+		}
+		if err := bw.Write(unit); err != nil {
+			return err
+		}
+	}
+	config := []benchfmt.Config{
+		fileConfig("goos", file.Env.OS),
+		fileConfig("goarch", file.Env.Arch),
+		fileConfig("pkg", "github.com/netio-lab/netio"),
+		fileConfig("cpu", file.Env.CPUModel),
+		fileConfig("commit", file.Env.Commit),
+		fileConfig("go", file.Env.GoVersion),
+		fileConfig("seed", fmt.Sprint(file.Settings.Seed)),
 	}
 	for _, r := range file.Runs {
-		// -N of a Go benchmark name is its GOMAXPROCS: the child's. The
-		// iteration count is the pass's requests.
-		fmt.Fprintf(w, "%s-%d\t%d\t%s\n", BenchName(r.Point), r.GOMAXPROCS, max(r.N, 1), metrics(r))
+		res := &benchfmt.Result{
+			Config: config,
+			Name:   benchfmt.Name(fmt.Sprintf("%s-%d", strings.TrimPrefix(BenchName(r.Point), "Benchmark"), r.GOMAXPROCS)),
+			Iters:  max(r.N, 1),
+		}
+		for _, m := range Metrics {
+			if v, ok := m.Value(r); ok {
+				res.Values = append(res.Values, benchfmt.Value{Value: significant(v), Unit: m.Unit})
+			}
+		}
+		if err := bw.Write(res); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func fileConfig(key, value string) benchfmt.Config {
+	return benchfmt.Config{Key: key, Value: []byte(value), File: true}
+}
+
+// significant rounds v to 6 significant digits, more than any of the
+// figures is good for, so that bench.txt stays readable.
+func significant(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64) // FormatFloat's output always parses
+	return r
 }
 
 // BenchName is a point's benchmark name, key=value per level as benchstat
@@ -169,40 +213,5 @@ func BenchName(p Point) string {
 		fmt.Fprintf(&b, "/n=%d", p.N)
 	}
 	fmt.Fprintf(&b, "/c=%d", p.Concurrency)
-	return b.String()
-}
-
-// metrics is a run's figures as "value unit" pairs.
-func metrics(r Run) string {
-	requests := float64(max(r.N, 1))
-	pairs := []struct {
-		v    float64
-		unit string
-	}{
-		{r.WallS * 1e9 / requests, "ns/op"},
-		{r.ThroughputRPS, "req/s"},
-		{r.LatencyMS.P50, "p50-ms"},
-		{r.LatencyMS.P99, "p99-ms"},
-		{r.CPUMicrosPerReq, "cpu-us/req"},
-		{r.CtxSwPerReq, "ctxsw/req"},
-		{float64(r.GoroutinesPeak), "goroutines"},
-		{float64(r.ThreadsPeak), "threads"},
-		{r.AllocBytesPerReq, "B/req"},
-		{r.AllocsPerReq, "allocs/req"},
-		{float64(r.Failed), "errors"},
-	}
-	var b strings.Builder
-	for i, p := range pairs {
-		if i > 0 {
-			b.WriteByte('\t')
-		}
-		fmt.Fprintf(&b, "%.6g %s", p.v, p.unit)
-	}
-	if r.Efficiency != nil {
-		fmt.Fprintf(&b, "\t%.4g efficiency", *r.Efficiency)
-	}
-	if r.EfficiencyCold != nil {
-		fmt.Fprintf(&b, "\t%.4g efficiency-cold", *r.EfficiencyCold)
-	}
 	return b.String()
 }

@@ -81,11 +81,11 @@ func benchFetch(b *testing.B, srv *serverproc.Proc, info strategies.Info, n, c i
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	jobs := stationJobs(srv.URL, n, "")
 	failed := 0
 	fetch := func() {
-		k, err := benchutil.FetchCounting(f, jobs)
+		k, err := benchutil.FetchCounting(f, strategies.JobList(jobs))
 		if err != nil {
 			b.Fatalf("Fetch: %v", err)
 		}

@@ -40,6 +40,8 @@ var conformance = []strategyCase{
 	{"two servers: connections reused per address", testTwoServers},
 	{"one at a time: a job that ends its connection hands on its turn", testTurnHandedOn},
 	{"every request names its page, host and client", testRequestHeaders},
+	{"close twice: the second does nothing", testCloseTwice},
+	{"a batch read by index: every job asked for, none over and over", testJobsReadByIndex},
 }
 
 func TestConformance(t *testing.T) { runEveryStrategy(t, conformance) }
@@ -113,9 +115,9 @@ func fetch(t *testing.T, info strategies.Info, cfg strategies.Config, ctx contex
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	c := newCollector(len(jobs))
-	err = f.Fetch(ctx, jobs, c.done)
+	err = f.Fetch(ctx, strategies.JobList(jobs), c.done)
 	return c.check(t), err
 }
 
@@ -176,11 +178,11 @@ func testReuse(t *testing.T, info strategies.Info) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	for batch := range 2 {
 		jobs := stationJobs(srv.URL(), 12, "")
 		c := newCollector(len(jobs))
-		if err := f.Fetch(context.Background(), jobs, c.done); err != nil {
+		if err := f.Fetch(context.Background(), strategies.JobList(jobs), c.done); err != nil {
 			t.Fatalf("batch %d: Fetch: %v", batch, err)
 		}
 		for i, r := range c.check(t) {
@@ -318,13 +320,13 @@ func testKeepAlive(t *testing.T, info strategies.Info) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	jobs := stationJobs(srv.URL(), 12, "")
 	cold := newCollector(len(jobs))
-	f.Fetch(context.Background(), jobs, cold.done)
+	f.Fetch(context.Background(), strategies.JobList(jobs), cold.done)
 	opened := srv.Stats().ConnsAccepted
 	warm := newCollector(len(jobs))
-	f.Fetch(context.Background(), jobs, warm.done)
+	f.Fetch(context.Background(), strategies.JobList(jobs), warm.done)
 	if again := srv.Stats().ConnsAccepted - opened; again != 0 || opened == 0 {
 		t.Errorf("cold batch opened %d connections, warm batch %d more; want some, then none", opened, again)
 	}
@@ -336,7 +338,7 @@ func testDelivery(t *testing.T, info strategies.Info) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	for _, query := range []string{
 		"?chunked=true", "?body=close", "?split=header-body:10ms", "?split=mid-header:10ms",
 		"?split=pieces:7:3ms", "?chunks=5&chunk-pause=3ms", "?chunked=1&chunks=4&chunk-pause=2ms",
@@ -344,7 +346,7 @@ func testDelivery(t *testing.T, info strategies.Info) {
 	} {
 		jobs := stationJobs(srv.URL(), 4, query)
 		c := newCollector(len(jobs))
-		f.Fetch(context.Background(), jobs, c.done)
+		f.Fetch(context.Background(), strategies.JobList(jobs), c.done)
 		for i, r := range c.check(t) {
 			want, _ := srv.ExpectedTemperature(jobs[i].URL)
 			if !r.OK() || r.Temperature != want {
@@ -361,7 +363,7 @@ func testFaults(t *testing.T, info strategies.Info) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	tests := []struct {
 		fault string
 		want  strategies.Class
@@ -386,7 +388,7 @@ func testFaults(t *testing.T, info strategies.Info) {
 		}
 		jobs := stationJobs(srv.URL(), 2, "?fault="+tt.fault)
 		c := newCollector(len(jobs))
-		f.Fetch(context.Background(), jobs, c.done)
+		f.Fetch(context.Background(), strategies.JobList(jobs), c.done)
 		for _, r := range c.check(t) {
 			// A job ends within its timeout; the margin is for loaded CI machines.
 			if r.Class != tt.want || r.Latency() > timeout+500*time.Millisecond {
@@ -428,7 +430,7 @@ func testTwoServers(t *testing.T, info strategies.Info) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	jobs := make([]strategies.Job, 40)
 	for i := range jobs {
 		srv := a
@@ -439,7 +441,7 @@ func testTwoServers(t *testing.T, info strategies.Info) {
 	}
 	for range 2 {
 		col := newCollector(len(jobs))
-		f.Fetch(context.Background(), jobs, col.done)
+		f.Fetch(context.Background(), strategies.JobList(jobs), col.done)
 		for i, r := range col.check(t) {
 			if !r.OK() {
 				t.Fatalf("job %d: %v %v", i, r.Class, r.Err)
@@ -525,6 +527,104 @@ func testRequestHeaders(t *testing.T, info strategies.Info) {
 		want := seen{"GET", u.RequestURI(), u.Host, "netio (+https://github.com/netio-lab/netio)"}
 		if g := got[u.Path]; g != want {
 			t.Errorf("job %d: server saw %+v; want %+v", i, g, want)
+		}
+	}
+}
+
+// testCloseTwice closes a fetcher that has fetched, opens a pipe (which
+// takes the lowest free descriptors: those the first Close just freed),
+// and closes the fetcher again. The second Close must not touch the pipe,
+// nor move the goroutine gauge a second time.
+func testCloseTwice(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 2})
+	gauge := new(strategies.Gauge)
+	f, err := info.New(strategies.Config{Concurrency: 2, Gauge: gauge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := stationJobs(srv.URL(), 4, "")
+	col := newCollector(len(jobs))
+	if err := f.Fetch(context.Background(), strategies.JobList(jobs), col.done); err != nil {
+		t.Fatal(err)
+	}
+	col.check(t)
+	if err := f.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := f.Close(); err != nil {
+		t.Errorf("second Close = %v; want nil", err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Errorf("a pipe opened between the two Closes: write: %v; want the second Close to leave other files alone", err)
+	}
+	buf := make([]byte, 1)
+	if _, err := r.Read(buf); err != nil {
+		t.Errorf("a pipe opened between the two Closes: read: %v", err)
+	}
+	waitLive(t, gauge)
+}
+
+// waitLive waits a moment for the gauge to come down to zero (some
+// libraries' goroutines end just after Close) and fails if it does not,
+// or goes below.
+func waitLive(t *testing.T, gauge *strategies.Gauge) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); gauge.Live() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := gauge.Live(); n != 0 {
+		t.Errorf("gauge reads %d goroutines after Close; want 0", n)
+	}
+}
+
+// countingJobs is a batch that counts how often each of its jobs is asked
+// for: a strategy reads a job when it starts it (and may again when it
+// reports or retries it), and must not read the whole batch up front.
+type countingJobs struct {
+	pages []strategies.Job
+	n     int
+	mu    sync.Mutex
+	asked map[int]int
+}
+
+func (c *countingJobs) Len() int { return c.n }
+
+func (c *countingJobs) Job(i int) strategies.Job {
+	c.mu.Lock()
+	c.asked[i]++
+	c.mu.Unlock()
+	return c.pages[i%len(c.pages)]
+}
+
+// testJobsReadByIndex fetches a batch given as a Jobs, not a slice: every
+// job must be asked for and get its result, and none asked for more than
+// a few times (a first look before the loop, its start, a retry).
+func testJobsReadByIndex(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 8})
+	jobs := &countingJobs{pages: stationJobs(srv.URL(), 5, ""), n: 300, asked: map[int]int{}}
+	f, err := info.New(strategies.Config{Concurrency: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	col := newCollector(jobs.n)
+	if err := f.Fetch(context.Background(), jobs, col.done); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range col.check(t) {
+		if !r.OK() {
+			t.Errorf("job %d: %v %v; want ok", i, r.Class, r.Err)
+		}
+	}
+	for i := range jobs.n {
+		if n := jobs.asked[i]; n < 1 || n > 3 {
+			t.Errorf("job %d asked for %d times; want 1 to 3", i, n)
 		}
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"net/netip"
 	"os"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netio-lab/netio/internal/rawio"
 )
 
 // Epoll is the article's select/poll loop without a library: one goroutine,
@@ -21,8 +22,8 @@ import (
 // (epoll_wait), then does, for each ready socket, only what cannot block:
 // finish a connect, write what the socket will take, read what has arrived
 // and feed it to the incremental parser. What a request has done so far
-// lives in its conn and exchange, because no stack remembers it between
-// turns. Read this file next to the article's asyncore dispatcher:
+// lives in its epollConn and exchange, because no stack remembers it
+// between turns. Read this file next to the article's asyncore dispatcher:
 // handleEvent is its handle_read and handle_write.
 //
 // Connections are kept alive and reused across jobs and batches; Close
@@ -38,34 +39,42 @@ import (
 // the goroutine that wakes the loop, while it runs.
 type Epoll struct {
 	cfg     Config
-	epfd    int
-	wake    int                // an eventfd: writing to it wakes epoll_wait, for cancellation
-	conns   map[int]*conn      // by file descriptor
-	idle    map[string][]*conn // keep-alive connections by address
-	buf     []byte             // the one read buffer: data is parsed before the next read
-	queue   timeoutQueue       // the deadlines of the batch running now, in start order (reused: one Timeout for all)
-	noWait2 bool               // epoll_pwait2 is unavailable: arrivals wait in whole milliseconds
+	poller  rawio.Poller // the epoll instance; poller.FD is its descriptor
+	wake    int          // an eventfd: writing to it wakes epoll_wait, for cancellation
+	conns   map[int]*epollConn
+	idle    map[string][]*epollConn // keep-alive connections by address
+	targets urlCache[*target]
+	buf     []byte // the one read buffer: data is parsed before the next read
+	closed  bool
+	// wait is poller.Wait; a test puts a failing one in its place.
+	wait func(events []unix.EpollEvent, timeout time.Duration) (int, error)
 }
 
-// connState is what a connection is waiting for.
-type connState int
+// epollConnState is what a connection is waiting for.
+type epollConnState int
 
 const (
-	stateConnecting connState = iota // a non-blocking connect in progress: wait until writable
-	stateWriting                     // request bytes left to write: wait until writable
-	stateReading                     // the response: wait until readable
-	stateIdle                        // kept alive, no request: watched only to notice a close
+	epollConnecting epollConnState = iota // a non-blocking connect in progress: wait until writable
+	epollWriting                          // request bytes left to write: wait until writable
+	epollReading                          // the response: wait until readable
+	epollIdle                             // kept alive, no request: watched only to notice a close
 )
 
-// conn is one socket and the request it carries.
-type conn struct {
+// epollConn is one socket and the request it carries.
+type epollConn struct {
 	fd       int
 	addr     string
-	state    connState
+	state    epollConnState
 	events   uint32 // the epoll interest registered now
 	out      []byte // request bytes not yet written
 	reused   bool   // whether the request went on a kept-alive connection
 	exchange exchange
+
+	// While it carries a request, the connection is in its batch's
+	// flights, with the request's deadline (zero: none).
+	deadline   time.Time
+	prev, next *epollConn
+	flying     bool
 }
 
 // NewEpoll creates the epoll instance. Close releases it.
@@ -79,7 +88,8 @@ func NewEpoll(cfg Config) (*Epoll, error) {
 		unix.Close(epfd)
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	e := &Epoll{cfg: cfg, epfd: epfd, wake: wake, conns: map[int]*conn{}, idle: map[string][]*conn{}, buf: make([]byte, 64<<10)}
+	e := &Epoll{cfg: cfg, poller: rawio.Poller{FD: epfd}, wake: wake, conns: map[int]*epollConn{}, idle: map[string][]*epollConn{}, buf: make([]byte, 64<<10)}
+	e.wait = e.poller.Wait
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
 		e.Close()
 		return nil, os.NewSyscallError("epoll_ctl", err)
@@ -88,77 +98,101 @@ func NewEpoll(cfg Config) (*Epoll, error) {
 }
 
 // Close closes the kept-alive connections and the epoll instance. Call it
-// after Fetch has returned.
+// after Fetch has returned. A second Close does nothing: the descriptor
+// numbers may belong to other files by then.
 func (e *Epoll) Close() error {
+	if e.closed || e.conns == nil { // closed already, or a zero Epoll
+		return nil
+	}
+	e.closed = true
 	for fd := range e.conns {
 		unix.Close(fd)
 	}
 	clear(e.conns)
 	clear(e.idle)
 	unix.Close(e.wake)
-	return unix.Close(e.epfd)
+	return unix.Close(e.poller.FD)
 }
 
-// batch is one Fetch's bookkeeping.
-type batch struct {
+// epollBatch is one Fetch's bookkeeping. It holds nothing per job: a job
+// is read from jobs when it starts, and only the jobs in flight (at most
+// Concurrency) are anywhere, in flights.
+type epollBatch struct {
 	ctx     context.Context
-	jobs    []Job
-	targets []*target
+	jobs    Jobs
 	done    func(Result)
-	next    int     // the next job to start
-	left    int     // jobs without a result yet
-	active  []*conn // by job: the connection carrying it, or nil
+	next    int // the next job to start
+	left    int // jobs without a result yet
+	flights epollFlights
 }
 
-// timeout is a job's deadline. Every job has the same Timeout, so deadlines
-// come in the order jobs start, and a FIFO queue is the whole timer wheel.
-type timeout struct {
-	job      int
-	deadline time.Time
+// epollFlights is the batch's requests in flight: the connections carrying
+// one, in the order of their deadlines. Every job has the same Timeout, so
+// a job started later has a later deadline and goes at the back: the
+// front's deadline is the earliest, and the list is the loop's whole timer
+// wheel. It is linked through the connections themselves, so starting and
+// ending a request costs no allocation, and the list never holds more
+// than Concurrency connections, however many jobs the batch has.
+type epollFlights struct {
+	front, back *epollConn
 }
 
-// timeoutQueue is that FIFO. Its array is kept from batch to batch and
-// compacted as it drains, so it holds about Concurrency entries, and a
-// request costs no allocation.
-type timeoutQueue struct {
-	items []timeout
-	head  int // items[head:] are queued
-}
-
-func (q *timeoutQueue) reset() { q.items, q.head = q.items[:0], 0 }
-
-func (q *timeoutQueue) push(t timeout) {
-	if q.head > 0 && q.head >= len(q.items)/2 { // half is spent: slide the rest down
-		n := copy(q.items, q.items[q.head:])
-		q.items, q.head = q.items[:n], 0
+// insert adds c in deadline order: at the back, but for a retry, which
+// keeps its first attempt's deadline and walks back to its place.
+func (l *epollFlights) insert(c *epollConn) {
+	after := l.back
+	for after != nil && after.deadline.After(c.deadline) {
+		after = after.prev
 	}
-	q.items = append(q.items, t)
-}
-
-// first returns the earliest deadline, if any.
-func (q *timeoutQueue) first() (timeout, bool) {
-	if q.head == len(q.items) {
-		return timeout{}, false
+	c.prev, c.flying = after, true
+	if after == nil {
+		c.next, l.front = l.front, c
+	} else {
+		c.next, after.next = after.next, c
 	}
-	return q.items[q.head], true
+	if c.next == nil {
+		l.back = c
+	} else {
+		c.next.prev = c
+	}
 }
 
-func (q *timeoutQueue) pop() { q.head++ }
+// remove takes c out, if it is in.
+func (l *epollFlights) remove(c *epollConn) {
+	if !c.flying {
+		return
+	}
+	if c.prev == nil {
+		l.front = c.next
+	} else {
+		c.prev.next = c.next
+	}
+	if c.next == nil {
+		l.back = c.prev
+	} else {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next, c.flying = nil, nil, false
+}
 
 // Fetch runs the loop until every job has a result, starting each job no
 // sooner than its At. done is called on the caller's goroutine, from inside
 // the loop: if it blocks, every request waits.
-func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+//
+// If epoll itself fails (not expected of a valid instance), every job still
+// due gets its result, failed with that error, and Fetch returns it.
+func (e *Epoll) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(e.conns != nil, "Epoll")
 	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer e.cfg.Gauge.Add(-1)
-	e.queue.reset()
-	b := &batch{ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), done: done, left: len(jobs), active: make([]*conn, len(jobs))}
+	b := &epollBatch{ctx: ctx, jobs: jobs, done: done, left: jobs.Len()}
+	prepareTargets(ctx, &e.targets, jobs)
 	// A wake-up under way must finish before Close may close e.wake.
 	defer onCancel(ctx, e.cfg.Gauge, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })()
 	events := make([]unix.EpollEvent, 256)
 	for b.left > 0 {
 		if ctx.Err() != nil {
-			e.abort(b)
+			e.abort(b, ctx.Err())
 			break
 		}
 		e.startJobs(b)
@@ -166,10 +200,11 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 		if b.left == 0 {
 			break
 		}
-		timeout, arrival := e.waitTimeout(b)
-		n, err := e.wait(events, timeout, arrival)
+		n, err := e.wait(events, e.waitTimeout(b))
 		if err != nil && err != unix.EINTR {
-			return os.NewSyscallError("epoll_wait", err)
+			err = os.NewSyscallError("epoll_wait", err)
+			e.abort(b, err)
+			return err
 		}
 		for _, ev := range events[:max(n, 0)] {
 			e.handleEvent(b, int(ev.Fd), ev.Events)
@@ -180,38 +215,35 @@ func (e *Epoll) Fetch(ctx context.Context, jobs []Job, done func(Result)) error 
 
 // startJobs starts jobs, in order, while fewer than Concurrency are in
 // flight and the next one is due.
-func (e *Epoll) startJobs(b *batch) {
+func (e *Epoll) startJobs(b *epollBatch) {
 	for e.hasRoom(b) {
-		if at := b.jobs[b.next].At; !at.IsZero() && time.Now().Before(at) {
+		job := b.jobs.Job(b.next)
+		if !job.At.IsZero() && time.Now().Before(job.At) {
 			return // not due yet: waitTimeout wakes the loop at its At
 		}
-		job := b.next
+		i := b.next
 		b.next++
-		now := time.Now() // the job's start, and its deadline's: one clock reading for both
-		if e.cfg.Timeout > 0 {
-			e.queue.push(timeout{job, now.Add(e.cfg.Timeout)})
-		}
-		e.start(b, job, false, now)
+		e.start(b, i, e.targets.get(job.URL, makeTarget(b.ctx)), false, time.Now())
 	}
 }
 
 // hasRoom reports whether a job is left to start and the window has room
 // for it: fewer than Concurrency started jobs are unfinished.
-func (e *Epoll) hasRoom(b *batch) bool {
-	return b.next < len(b.jobs) && len(b.jobs)-b.left+e.cfg.concurrency() > b.next
+func (e *Epoll) hasRoom(b *epollBatch) bool {
+	return b.next < b.jobs.Len() && b.jobs.Len()-b.left+e.cfg.concurrency() > b.next
 }
 
-// start sends a job on a kept-alive connection to its address, or on a new
-// one. fresh forbids reuse (a retry after a kept-alive connection failed).
-// began is when the job started: a retry keeps the first attempt's, so
-// that its latency, like its deadline, counts from there.
-func (e *Epoll) start(b *batch, job int, fresh bool, began time.Time) {
-	t := b.targets[job]
+// start sends job on a kept-alive connection to its target's address, or
+// on a new one. fresh forbids reuse (a retry after a kept-alive connection
+// failed). began is when the job started, and its deadline counts from
+// it: a retry keeps the first attempt's, so that its latency and its
+// deadline count from there.
+func (e *Epoll) start(b *epollBatch, job int, t *target, fresh bool, began time.Time) {
 	if t.err != nil {
 		b.finish(Result{Index: job, Start: began}, t.err)
 		return
 	}
-	var c *conn
+	var c *epollConn
 	if !fresh {
 		c = e.takeIdle(t.addr)
 	}
@@ -222,18 +254,22 @@ func (e *Epoll) start(b *batch, job int, fresh bool, began time.Time) {
 			return
 		}
 	}
-	c.exchange.begin(job, began, e.cfg.maxBodyBytes())
+	c.exchange.begin(job, t, began, e.cfg.maxBodyBytes())
 	c.out = t.request
-	b.active[job] = c
-	if c.state == stateIdle {
-		c.state = stateWriting
+	c.deadline = time.Time{}
+	if e.cfg.Timeout > 0 {
+		c.deadline = began.Add(e.cfg.Timeout)
+	}
+	b.flights.insert(c)
+	if c.state == epollIdle {
+		c.state = epollWriting
 		e.write(b, c)
 	}
 }
 
 // dial opens a non-blocking socket and starts connecting; the loop learns
 // the outcome when the socket becomes writable.
-func (e *Epoll) dial(addr string) (*conn, error) {
+func (e *Epoll) dial(addr string) (*epollConn, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, err
@@ -251,8 +287,8 @@ func (e *Epoll) dial(addr string) (*conn, error) {
 		unix.Close(fd)
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
 	}
-	c := &conn{fd: fd, addr: addr, state: stateConnecting, events: unix.EPOLLOUT}
-	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: c.events, Fd: int32(fd)}); err != nil {
+	c := &epollConn{fd: fd, addr: addr, state: epollConnecting, events: unix.EPOLLOUT}
+	if err := unix.EpollCtl(e.poller.FD, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: c.events, Fd: int32(fd)}); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
@@ -261,7 +297,7 @@ func (e *Epoll) dial(addr string) (*conn, error) {
 }
 
 // takeIdle returns a kept-alive connection to addr, if there is one.
-func (e *Epoll) takeIdle(addr string) *conn {
+func (e *Epoll) takeIdle(addr string) *epollConn {
 	list := e.idle[addr]
 	if len(list) == 0 {
 		return nil
@@ -273,7 +309,7 @@ func (e *Epoll) takeIdle(addr string) *conn {
 }
 
 // handleEvent does what the readiness of one socket allows.
-func (e *Epoll) handleEvent(b *batch, fd int, events uint32) {
+func (e *Epoll) handleEvent(b *epollBatch, fd int, events uint32) {
 	if fd == e.wake {
 		unix.Read(e.wake, e.buf[:8]) // the context ended: the loop's next turn aborts
 		return
@@ -283,19 +319,19 @@ func (e *Epoll) handleEvent(b *batch, fd int, events uint32) {
 		return
 	}
 	switch c.state {
-	case stateConnecting:
+	case epollConnecting:
 		e.connected(b, c)
-	case stateWriting:
+	case epollWriting:
 		e.write(b, c)
-	case stateReading:
+	case epollReading:
 		e.read(b, c)
-	case stateIdle: // the server closed a kept-alive connection (or sent garbage)
+	case epollIdle: // the server closed a kept-alive connection (or sent garbage)
 		e.drop(c)
 	}
 }
 
 // connected checks how a non-blocking connect ended, then writes.
-func (e *Epoll) connected(b *batch, c *conn) {
+func (e *Epoll) connected(b *epollBatch, c *epollConn) {
 	errno, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && errno != 0 {
 		err = unix.Errno(errno)
@@ -304,15 +340,15 @@ func (e *Epoll) connected(b *batch, c *conn) {
 		e.fail(b, c, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)})
 		return
 	}
-	c.state = stateWriting
+	c.state = epollWriting
 	e.write(b, c)
 }
 
 // write writes what the socket takes of the request; the rest waits for the
 // next writable event. A partial write is normal, not an error.
-func (e *Epoll) write(b *batch, c *conn) {
+func (e *Epoll) write(b *epollBatch, c *epollConn) {
 	for len(c.out) > 0 {
-		n, err := rawWrite(c.fd, c.out)
+		n, err := rawio.Write(c.fd, c.out)
 		if err == unix.EAGAIN {
 			e.watch(c, unix.EPOLLOUT)
 			return
@@ -323,14 +359,14 @@ func (e *Epoll) write(b *batch, c *conn) {
 		}
 		c.out = c.out[n:]
 	}
-	c.state = stateReading
+	c.state = epollReading
 	e.watch(c, unix.EPOLLIN)
 }
 
 // read reads once (level-triggered: if more is waiting, epoll says so again
 // next turn) and feeds the parser.
-func (e *Epoll) read(b *batch, c *conn) {
-	n, err := rawRead(c.fd, e.buf)
+func (e *Epoll) read(b *epollBatch, c *epollConn) {
+	n, err := rawio.Read(c.fd, e.buf)
 	switch {
 	case err == unix.EAGAIN:
 		return
@@ -355,15 +391,14 @@ func (e *Epoll) read(b *batch, c *conn) {
 }
 
 // complete reports a finished response and keeps or closes the connection.
-func (e *Epoll) complete(b *batch, c *conn, keep bool) {
-	job := c.exchange.job
-	b.active[job] = nil
+func (e *Epoll) complete(b *epollBatch, c *epollConn, keep bool) {
+	b.flights.remove(c)
 	b.report(c.exchange.result(b.ctx, nil))
 	if !keep {
 		e.drop(c)
 		return
 	}
-	c.state, c.reused = stateIdle, false
+	c.state, c.reused = epollIdle, false
 	e.watch(c, unix.EPOLLIN)
 	e.idle[c.addr] = append(e.idle[c.addr], c)
 }
@@ -373,12 +408,11 @@ func (e *Epoll) complete(b *batch, c *conn, keep bool) {
 // it fails with no response byte, and the request goes again on a fresh one,
 // as net/http does. A fresh connection is not reused, so a job is retried
 // at most once.
-func (e *Epoll) fail(b *batch, c *conn, err error) {
-	job := c.exchange.job
+func (e *Epoll) fail(b *epollBatch, c *epollConn, err error) {
 	e.drop(c)
-	b.active[job] = nil
+	b.flights.remove(c)
 	if c.reused && !c.exchange.received && b.ctx.Err() == nil {
-		e.start(b, job, true, c.exchange.start)
+		e.start(b, c.exchange.job, c.exchange.target, true, c.exchange.start)
 		return
 	}
 	b.report(c.exchange.result(b.ctx, err))
@@ -386,8 +420,8 @@ func (e *Epoll) fail(b *batch, c *conn, err error) {
 
 // drop closes a connection and forgets it (closing the socket also removes
 // it from the epoll set).
-func (e *Epoll) drop(c *conn) {
-	if c.state == stateIdle {
+func (e *Epoll) drop(c *epollConn) {
+	if c.state == epollIdle {
 		list := e.idle[c.addr]
 		for i, x := range list {
 			if x == c {
@@ -401,125 +435,59 @@ func (e *Epoll) drop(c *conn) {
 }
 
 // watch changes what the loop waits for on a connection.
-func (e *Epoll) watch(c *conn, events uint32) {
+func (e *Epoll) watch(c *epollConn, events uint32) {
 	if c.events == events {
 		return
 	}
 	c.events = events
-	unix.EpollCtl(e.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)})
+	unix.EpollCtl(e.poller.FD, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)})
 }
 
-// expire fails the jobs whose deadline has passed.
-func (e *Epoll) expire(b *batch, now time.Time) {
-	for {
-		t, ok := e.queue.first()
-		if !ok || t.deadline.After(now) {
-			return
-		}
-		e.queue.pop()
-		job := t.job
-		if c := b.active[job]; c != nil {
-			c.reused = false // a timeout is final: no retry
-			e.fail(b, c, os.ErrDeadlineExceeded)
-		}
+// expire fails the requests whose deadline has passed: those at the front
+// of the flights.
+func (e *Epoll) expire(b *epollBatch, now time.Time) {
+	for c := b.flights.front; c != nil && !c.deadline.IsZero() && !c.deadline.After(now); c = b.flights.front {
+		c.reused = false // a timeout is final: no retry
+		e.fail(b, c, os.ErrDeadlineExceeded)
 	}
 }
 
 // waitTimeout is how long epoll_wait may sleep: until the next deadline,
 // until the next job's At if the window has room to start it, and never
 // more than a second (a blocking wait with no end would hold the runtime's
-// attention, and a finite one costs nothing). arrival reports that the
-// next At is what bounds it, so the wait must be precise.
-func (e *Epoll) waitTimeout(b *batch) (wait time.Duration, arrival bool) {
-	wait = time.Second
-	if t, ok := e.queue.first(); ok {
-		wait = min(wait, time.Until(t.deadline))
+// attention, and a finite one costs nothing).
+func (e *Epoll) waitTimeout(b *epollBatch) time.Duration {
+	wait := time.Second
+	if c := b.flights.front; c != nil && !c.deadline.IsZero() {
+		wait = min(wait, time.Until(c.deadline))
 	}
-	if e.hasRoom(b) && !b.jobs[b.next].At.IsZero() {
-		if d := time.Until(b.jobs[b.next].At); d < wait {
-			wait, arrival = d, true
+	if e.hasRoom(b) {
+		if at := b.jobs.Job(b.next).At; !at.IsZero() {
+			wait = min(wait, time.Until(at))
 		}
 	}
-	return max(wait, 0), arrival
+	return max(wait, 0)
 }
 
-// abort ends every unfinished job as canceled when the context ends.
-func (e *Epoll) abort(b *batch) {
-	for job, c := range b.active {
-		if c != nil {
-			e.drop(c)
-			b.active[job] = nil
-			b.report(c.exchange.result(b.ctx, b.ctx.Err()))
-		}
+// abort ends every unfinished job with err, when the context ends (err is
+// its error) or epoll fails: the jobs in flight lose their connections,
+// the jobs not started yet are reported without one.
+func (e *Epoll) abort(b *epollBatch, err error) {
+	for c := b.flights.front; c != nil; c = b.flights.front {
+		b.flights.remove(c)
+		e.drop(c)
+		b.report(c.exchange.result(b.ctx, err))
 	}
-	cancelFrom(b.ctx, b.next, len(b.jobs), b.report)
-	b.next = len(b.jobs)
+	for ; b.next < b.jobs.Len(); b.next++ {
+		b.finish(Result{Index: b.next, Start: time.Now()}, err)
+	}
 }
 
 // finish reports a job that never got a connection.
-func (b *batch) finish(res Result, err error) { b.report(finish(b.ctx, res, err)) }
+func (b *epollBatch) finish(res Result, err error) { b.report(finish(b.ctx, res, err)) }
 
 // report hands a result to done and counts it.
-func (b *batch) report(r Result) {
+func (b *epollBatch) report(r Result) {
 	b.left--
 	b.done(r)
-}
-
-// rawRead and rawWrite call read(2) and write(2) without telling the Go
-// scheduler: on a non-blocking socket they never block, so the bookkeeping
-// of a blocking system call (handing the thread's P to another thread and
-// back) is pure cost, about 1.5 µs a request here (RESEARCH §5).
-func rawRead(fd int, p []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd int, p []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
-}
-
-// wait asks epoll for ready sockets, sleeping at most timeout. Under load
-// some are nearly always ready, so it first polls without blocking, through
-// a raw system call that skips the scheduler's bookkeeping; only when
-// nothing is ready does it block, through the ordinary call that lets the
-// runtime use the thread's P meanwhile (a raw blocking wait would hold it,
-// and stall the GC).
-//
-// epoll_wait counts in whole milliseconds, rounded up here so that a
-// deadline is never missed. Waiting for an arrival, that could start a job
-// up to a millisecond late, enough for an open workload's report to count
-// it late: arrival waits go through epoll_pwait2, which counts in
-// nanoseconds (Linux 5.11; older kernels fall back to milliseconds).
-func (e *Epoll) wait(events []unix.EpollEvent, timeout time.Duration, arrival bool) (int, error) {
-	// First a raw poll that cannot block (epoll_pwait with no signal mask
-	// is epoll_wait, which arm64 lacks).
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-	if errno == 0 && n > 0 {
-		return int(n), nil
-	}
-	if arrival && !e.noWait2 {
-		n, err := e.pwait2(events, timeout)
-		if err != unix.ENOSYS && err != unix.EPERM { // EPERM: a seccomp filter that does not know it
-			return n, err
-		}
-		e.noWait2 = true
-	}
-	return unix.EpollWait(e.epfd, events, int((timeout+time.Millisecond-1)/time.Millisecond))
-}
-
-// pwait2 is epoll_pwait2 with no signal mask; x/sys/unix has no wrapper.
-func (e *Epoll) pwait2(events []unix.EpollEvent, timeout time.Duration) (int, error) {
-	ts := unix.NsecToTimespec(int64(timeout))
-	n, _, errno := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(e.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }

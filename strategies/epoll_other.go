@@ -17,7 +17,7 @@ func NewEpoll(Config) (*Epoll, error) {
 }
 
 // Fetch is never reached: NewEpoll fails.
-func (*Epoll) Fetch(context.Context, []Job, func(Result)) error {
+func (*Epoll) Fetch(context.Context, Jobs, func(Result)) error {
 	return errors.New("strategies: epoll is available on Linux only")
 }
 

@@ -29,12 +29,15 @@ func NewErrgroup(cfg Config) *Errgroup {
 // most limit at once, and waits for them. done is called from those
 // goroutines, concurrently, and, for jobs never started because ctx ended,
 // from the caller's goroutine.
-func (e *Errgroup) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(e.client != nil, "Errgroup")
 	var g errgroup.Group
 	g.SetLimit(e.limit)
-	for i, job := range jobs {
+	n := jobs.Len()
+	for i := range n {
+		job := jobs.Job(i)
 		if waitUntil(ctx, job.At) != nil || ctx.Err() != nil {
-			cancelFrom(ctx, i, len(jobs), done)
+			cancelFrom(ctx, i, n, done)
 			break
 		}
 		g.Go(func() error { // blocks while limit goroutines are running

@@ -29,7 +29,7 @@ func Example() {
 	defer fetcher.Close()
 
 	results := make([]strategies.Result, len(jobs))
-	if err := fetcher.Fetch(context.Background(), jobs, func(r strategies.Result) { results[r.Index] = r }); err != nil {
+	if err := fetcher.Fetch(context.Background(), strategies.JobList(jobs), func(r strategies.Result) { results[r.Index] = r }); err != nil {
 		log.Fatal(err)
 	}
 	for i, r := range results {

@@ -14,35 +14,41 @@ import (
 // request bytes they write, and the per-request state they keep between
 // reads, because in an event loop no goroutine's stack remembers it.
 
-// target is a job made ready for a raw client: where to connect, and the
-// bytes to write.
+// target is a job's URL made ready for a raw client: where to connect, and
+// the bytes to write. Jobs with the same URL share one (see urlCache).
 type target struct {
 	addr    string // resolved "ip:port"
 	request []byte
 	err     error // the job cannot be sent at all (bad URL, unknown host)
 }
 
-// prepareTargets resolves every job's host once and renders its request.
-// Jobs with the same URL share one target, so a batch costs a pointer per
-// job. It blocks for DNS; the loop itself never does.
-func prepareTargets(ctx context.Context, jobs []Job) []*target {
-	resolved := map[string]target{} // by host:port; only addr and err are set
-	targets := make([]*target, len(jobs))
-	byURL := map[string]*target{}
-	for i, job := range jobs {
-		t, seen := byURL[job.URL]
-		if !seen {
-			t = newTarget(ctx, job.URL, resolved)
-			byURL[job.URL] = t
-		}
-		targets[i] = t
+// prepareAhead is how many of a batch's first jobs prepareTargets makes
+// targets for before the loop starts.
+const prepareAhead = 1024
+
+// prepareTargets makes the targets of the batch's first jobs, which
+// resolves their hosts: DNS blocks, and an event loop must not. A batch
+// that cycles through its pages names them all there, so the loop only
+// looks its targets up. A URL first seen later in a batch is made on the
+// loop, which then blocks once if its host is a name to resolve.
+func prepareTargets(ctx context.Context, cache *urlCache[*target], jobs Jobs) {
+	mk := makeTarget(ctx)
+	for i := range min(jobs.Len(), prepareAhead) {
+		cache.get(jobs.Job(i).URL, mk)
 	}
-	return targets
 }
 
-// newTarget makes the target for one URL, resolving its host unless
-// resolved already has it.
-func newTarget(ctx context.Context, rawURL string, resolved map[string]target) *target {
+// makeTarget returns the function a urlCache calls to make a URL's
+// target; a target that failed is not kept (the host may resolve later).
+func makeTarget(ctx context.Context) func(rawURL string) (*target, bool) {
+	return func(rawURL string) (*target, bool) {
+		t := newTarget(ctx, rawURL)
+		return t, t.err == nil
+	}
+}
+
+// newTarget makes the target for one URL, resolving its host.
+func newTarget(ctx context.Context, rawURL string) *target {
 	u, err := parseHTTPURL(rawURL)
 	if err != nil {
 		return &target{err: err}
@@ -51,15 +57,11 @@ func newTarget(ctx context.Context, rawURL string, resolved map[string]target) *
 	if u.Port() == "" {
 		hostPort = net.JoinHostPort(u.Hostname(), "80")
 	}
-	r, done := resolved[hostPort]
-	if !done {
-		r.addr, r.err = resolve(ctx, hostPort)
-		resolved[hostPort] = r
+	addr, err := resolve(ctx, hostPort)
+	if err != nil {
+		return &target{err: err}
 	}
-	if r.err != nil {
-		return &target{err: r.err}
-	}
-	return &target{addr: r.addr, request: fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
+	return &target{addr: addr, request: fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
 		u.RequestURI(), u.Host, userAgent)}
 }
 
@@ -104,6 +106,7 @@ func resolve(ctx context.Context, hostPort string) (string, error) {
 // request on the same connection.
 type exchange struct {
 	job      int
+	target   *target // where the job goes, for a retry
 	start    time.Time
 	parser   httpparse.Parser
 	scanner  TemperatureScanner
@@ -111,8 +114,8 @@ type exchange struct {
 }
 
 // begin readies the exchange for a job.
-func (x *exchange) begin(job int, start time.Time, maxBody int64) {
-	x.job, x.start, x.received = job, start, false
+func (x *exchange) begin(job int, t *target, start time.Time, maxBody int64) {
+	x.job, x.target, x.start, x.received = job, t, start, false
 	x.scanner.Reset()
 	if x.parser.Body == nil {
 		x.parser.Body = func(b []byte) { x.scanner.Write(b) }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -22,8 +21,9 @@ import (
 // no per-request allocations, its own HTTP parser. Config.Concurrency is
 // the number of workers, each with at most one request in flight.
 //
-// Set up the way RESEARCH §2 says it must be to measure honestly: no hidden
-// retries (MaxIdemponentCallAttempts = 1), enough connections for every
+// Set up the way it must be to measure honestly (docs/strategies/fasthttp.md):
+// no hidden retries (MaxIdemponentCallAttempts = 1: by default a GET whose
+// read timed out is sent up to five times), enough connections for every
 // worker, a wait for a free connection rather than an instant failure.
 // fasthttp has no context support; cancellation closes the connections in
 // use, which makes the calls in flight return at once.
@@ -72,67 +72,28 @@ func NewFastHTTP(cfg Config) *FastHTTP {
 	return f
 }
 
-// Fetch hands the jobs to the workers, each at its At, and waits for them.
-// done is called from the workers, concurrently, and, for jobs never handed
-// out because ctx ended, from the caller's goroutine.
-func (f *FastHTTP) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+// Fetch runs the crew over the jobs (see runCrew) and waits for it. done
+// is called from the workers, concurrently, and, for jobs never handed out
+// because ctx ended, from the caller's goroutine.
+func (f *FastHTTP) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(f.client != nil, "FastHTTP")
 	f.conns.open()
 	// A late closeAll must finish before the next Fetch reopens.
 	defer onCancel(ctx, f.cfg.Gauge, f.conns.closeAll)()
-	if hasArrivals(jobs) {
-		f.fed(ctx, jobs, done)
-	} else {
-		f.claimed(ctx, jobs, done)
-	}
+	runCrew(ctx, f.cfg.Gauge, f.workers, jobs, done, func(take func() (int, bool)) {
+		f.work(ctx, take, jobs, done)
+	})
 	return ctx.Err()
-}
-
-// claimed runs a closed batch: each worker claims the next job with an
-// atomic add. No goroutine hands the jobs out, so none has to be woken per
-// request (a channel hand-off cost a context switch per request, and made
-// the crew slower than bombardier's identical fasthttp loop). The jobs no
-// worker claimed before ctx ended are reported canceled.
-func (f *FastHTTP) claimed(ctx context.Context, jobs []Job, done func(Result)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(f.workers, len(jobs)) {
-		f.cfg.Gauge.Go(&wg, func() {
-			f.work(ctx, func() (int, bool) {
-				if ctx.Err() != nil {
-					return 0, false
-				}
-				i := int(next.Add(1) - 1)
-				return i, i < len(jobs)
-			}, jobs, done)
-		})
-	}
-	wg.Wait()
-	if first := int(min(next.Load(), int64(len(jobs)))); first < len(jobs) {
-		cancelFrom(ctx, first, len(jobs), done)
-	}
-}
-
-// fed runs an open batch: feed hands each job out at its At.
-func (f *FastHTTP) fed(ctx context.Context, jobs []Job, done func(Result)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(f.workers, len(jobs)) {
-		f.cfg.Gauge.Go(&wg, func() {
-			f.work(ctx, func() (int, bool) { i, ok := <-next; return i, ok }, jobs, done)
-		})
-	}
-	feed(ctx, next, jobs, done)
-	wg.Wait()
 }
 
 // work is one worker: it fetches the jobs take gives it until take says
 // there are no more, reusing one request and one response object.
-func (f *FastHTTP) work(ctx context.Context, take func() (int, bool), jobs []Job, done func(Result)) {
+func (f *FastHTTP) work(ctx context.Context, take func() (int, bool), jobs Jobs, done func(Result)) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	for i, ok := take(); ok; i, ok = take() {
-		done(f.fetch(ctx, i, jobs[i], req, resp))
+		done(f.fetch(ctx, i, jobs.Job(i), req, resp))
 	}
 }
 
@@ -184,7 +145,9 @@ func fasthttpError(err error) error {
 
 // Close drops the idle connections.
 func (f *FastHTTP) Close() error {
-	f.client.CloseIdleConnections()
+	if f.client != nil { // the zero value has none
+		f.client.CloseIdleConnections()
+	}
 	return nil
 }
 

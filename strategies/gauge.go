@@ -7,7 +7,8 @@ import (
 
 // Gauge counts the goroutines a strategy runs, exactly, and keeps the
 // highest count seen. Sampling runtime.NumGoroutine misses goroutines that
-// live shorter than the sampling interval (RESEARCH §4); a counter moved on
+// live shorter than the sampling interval (docs/results.md, "Measuring
+// inside a Go process"); a counter moved on
 // every start and exit misses none.
 //
 // What counts: every goroutine the strategy's own code starts, plus those a

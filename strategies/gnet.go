@@ -47,22 +47,32 @@ type Gnet struct {
 	engine  int64                  // the goroutines gnet runs from Start to Stop: loops and ticker
 	idleMu  sync.Mutex             // loops and the caller both park and take connections
 	idle    map[string][]*gnetConn // kept-alive connections by address
+	targets urlCache[*target]
+	closed  atomic.Bool
 }
+
+// gnetConnState is where a connection's request stands.
+type gnetConnState int
+
+const (
+	gnetIdle     gnetConnState = iota // no request: just opened, parked for reuse, or about to close
+	gnetQueued                        // carries a job whose request is not written yet (see gnetLoop)
+	gnetSent                          // the request is written: the response is due
+	gnetTimedOut                      // the ticker closed it past its deadline: OnClose reports the timeout
+	gnetClosed                        // OnClose has run
+)
 
 // gnetConn is one connection's state. Its fields are touched only on the
 // loop that owns the connection: the caller and the dialers reach them
 // through runnables executed there.
 type gnetConn struct {
-	conn     gnet.Conn // set in OnOpen, before the connection is used
-	loop     *gnetLoop // the loop's own state, set in OnOpen
-	addr     string
-	x        exchange
-	batch    *gnetBatch
-	busy     bool // a request is out; exactly one report will settle it
-	queued   bool // its request waits in the loop's pending writes
-	reused   bool // the request went on a kept-alive connection
-	closed   bool // OnClose has run
-	timedOut bool // closed by the ticker
+	conn   gnet.Conn // set in OnOpen, before the connection is used
+	loop   *gnetLoop // the loop's own state, set in OnOpen
+	addr   string
+	state  gnetConnState
+	x      exchange
+	batch  *gnetBatch
+	reused bool // the request went on a kept-alive connection
 
 	// deadline (Unix nanoseconds, 0 for none) and deadlineJob are read by
 	// the ticker's goroutine, hence atomics: no lock on a request's path.
@@ -70,23 +80,38 @@ type gnetConn struct {
 	deadlineJob atomic.Int64
 }
 
+// busy reports whether the connection carries a request: exactly one
+// settle will end it.
+func (gc *gnetConn) busy() bool {
+	return gc.state == gnetQueued || gc.state == gnetSent || gc.state == gnetTimedOut
+}
+
 // gnetBatch is one Fetch, shared by the caller, the dialers and the loops.
+// It holds nothing per job: a job is read from jobs when it is claimed,
+// and travels as a gnetClaim from then on.
 type gnetBatch struct {
-	g        *Gnet
-	ctx      context.Context
-	jobs     []Job
-	targets  []*target
-	started  []time.Time // by job; written by whoever claims the job, before it is sent
-	done     func(Result)
-	next     atomic.Int64 // the next job to claim
-	reported []atomic.Bool
-	left     atomic.Int64
-	finished chan struct{} // closed when every job is reported
-	dials    chan int      // jobs waiting for a fresh connection
+	g          *Gnet
+	ctx        context.Context
+	jobs       Jobs
+	n          int // jobs.Len()
+	makeTarget func(string) (*target, bool)
+	done       func(Result)
+	next       atomic.Int64 // the next job to claim
+	left       atomic.Int64
+	finished   chan struct{}  // closed when every job is reported
+	dials      chan gnetClaim // jobs waiting for a fresh connection
 	// slots, in an open batch only, holds a token per job in flight: pace
 	// sends one before it claims a job, and release takes it back when
 	// the job ends. Nil in a closed batch, where the loops claim.
 	slots chan struct{}
+}
+
+// gnetClaim is a job that has started: its index, when it started, and
+// where it goes.
+type gnetClaim struct {
+	job    int
+	start  time.Time
+	target *target
 }
 
 // NewGnet starts the gnet client and its event loops. Close stops them.
@@ -117,9 +142,12 @@ func NewGnet(cfg Config) (*Gnet, error) {
 }
 
 // Close stops the event loops, which closes every connection. It blocks
-// until the loops and the ticker have returned. Call it once, after Fetch
-// has returned.
+// until the loops and the ticker have returned. Call it after Fetch has
+// returned; a second Close does nothing.
 func (g *Gnet) Close() error {
+	if g.client == nil || g.closed.Swap(true) { // a zero Gnet, or closed already
+		return nil
+	}
 	g.idleMu.Lock()
 	clear(g.idle)
 	g.idleMu.Unlock()
@@ -132,18 +160,21 @@ func (g *Gnet) Close() error {
 // batch; in an open batch it starts each job at its At instead (see pace).
 // done is called on the event loops (and, for jobs that never got a
 // connection, on the dialers and the caller), concurrently: it must not block.
-func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
-	if len(jobs) == 0 {
+func (g *Gnet) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(g.client != nil, "Gnet")
+	n := jobs.Len()
+	if n == 0 {
 		return ctx.Err()
 	}
+	prepareTargets(ctx, &g.targets, jobs)
+	inFlight := min(g.cfg.concurrency(), n)
 	b := &gnetBatch{
-		g: g, ctx: ctx, jobs: jobs, targets: prepareTargets(ctx, jobs), started: make([]time.Time, len(jobs)),
-		done: done, reported: make([]atomic.Bool, len(jobs)), finished: make(chan struct{}),
-		dials: make(chan int, len(jobs)), // room for every job: nobody ever waits to queue one
+		g: g, ctx: ctx, jobs: jobs, n: n, makeTarget: makeTarget(ctx), done: done, finished: make(chan struct{}),
+		dials: make(chan gnetClaim, inFlight), // room for every job in flight: a loop never waits to queue one
 	}
-	b.left.Store(int64(len(jobs)))
+	b.left.Store(int64(n))
 	if hasArrivals(jobs) {
-		b.slots = make(chan struct{}, min(g.cfg.concurrency(), len(jobs)))
+		b.slots = make(chan struct{}, inFlight)
 	}
 	var dialers sync.WaitGroup
 	for range min(g.cfg.concurrency(), 4) {
@@ -152,9 +183,9 @@ func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 	if b.slots != nil {
 		b.pace()
 	} else {
-		for range min(g.cfg.concurrency(), len(jobs)) {
-			if job, ok := b.claim(); ok {
-				b.start(job, nil)
+		for range inFlight {
+			if c, ok := b.claim(); ok {
+				b.start(c, nil)
 			}
 		}
 	}
@@ -175,8 +206,8 @@ func (g *Gnet) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
 // jobs in an open batch, so none starts early, and the wait is a timer per
 // job, as precise as the runtime's.
 func (b *gnetBatch) pace() {
-	for n := 0; n < len(b.jobs); n++ { // n is the next job to claim: nobody else claims
-		if waitUntil(b.ctx, b.jobs[n].At) != nil {
+	for i := 0; i < b.n; i++ { // i is the next job to claim: nobody else claims
+		if waitUntil(b.ctx, b.jobs.Job(i).At) != nil {
 			return
 		}
 		select {
@@ -184,11 +215,11 @@ func (b *gnetBatch) pace() {
 		case <-b.ctx.Done():
 			return
 		}
-		job, ok := b.claim()
+		c, ok := b.claim()
 		if !ok {
 			return // ctx ended
 		}
-		b.start(job, nil)
+		b.start(c, nil)
 	}
 }
 
@@ -210,53 +241,64 @@ func (b *gnetBatch) release() {
 		return
 	}
 	for {
-		job, ok := b.claim()
+		c, ok := b.claim()
 		if !ok {
 			return
 		}
-		if err := b.targets[job].err; err != nil {
-			b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
+		if err := c.target.err; err != nil {
+			b.report(finish(b.ctx, Result{Index: c.job, Start: c.start}, err))
 			continue
 		}
-		b.start(job, nil)
+		b.start(c, nil)
 		return
 	}
 }
 
 // fail reports a claimed job that never reached a connection's loop, and
 // hands on its turn.
-func (b *gnetBatch) fail(job int, err error) {
-	b.report(finish(b.ctx, Result{Index: job, Start: b.started[job]}, err))
+func (b *gnetBatch) fail(c gnetClaim, err error) {
+	b.report(finish(b.ctx, Result{Index: c.job, Start: c.start}, err))
 	b.release()
 }
 
+// lost ends a claimed job whose connection closed before its request was
+// written: a kept-alive connection the server had closed meanwhile, so the
+// job goes again on a fresh one, as net/http does; a fresh connection that
+// closed so soon is a failure.
+func (b *gnetBatch) lost(c gnetClaim, reused bool) {
+	if reused && b.ctx.Err() == nil {
+		b.dials <- c
+		return
+	}
+	b.fail(c, io.EOF)
+}
+
 // claim takes the next job, if any is left and the batch goes on.
-func (b *gnetBatch) claim() (int, bool) {
+func (b *gnetBatch) claim() (gnetClaim, bool) {
 	if b.ctx.Err() != nil {
-		return 0, false
+		return gnetClaim{}, false
 	}
 	job := int(b.next.Add(1)) - 1
-	if job >= len(b.targets) {
-		return 0, false
+	if job >= b.n {
+		return gnetClaim{}, false
 	}
-	b.started[job] = time.Now()
-	return job, true
+	return gnetClaim{job: job, start: time.Now(), target: b.g.targets.get(b.jobs.Job(job).URL, b.makeTarget)}, true
 }
 
 // start sends a claimed job on gc (a connection that just finished a
 // request, on its own loop), on a kept-alive connection, or via a dialer.
-func (b *gnetBatch) start(job int, gc *gnetConn) {
-	t := b.targets[job]
+func (b *gnetBatch) start(c gnetClaim, gc *gnetConn) {
+	t := c.target
 	if t.err != nil {
 		if gc != nil {
 			b.g.park(gc) // still good for the next job
 		}
-		b.fail(job, t.err)
+		b.fail(c, t.err)
 		return
 	}
 	if gc != nil {
 		if gc.addr == t.addr {
-			if b.sendOnLoop(gc, job, true) {
+			if b.sendOnLoop(gc, c, true) {
 				gc.loop.later(gc) // with the turn's other writes: see gnetLoop
 			}
 			return
@@ -264,40 +306,40 @@ func (b *gnetBatch) start(job int, gc *gnetConn) {
 		b.g.park(gc) // kept for a later job to its own address
 	}
 	if idle := b.g.takeIdle(t.addr); idle != nil {
-		b.send(idle, job, true)
+		b.send(idle, c, true)
 		return
 	}
-	b.dials <- job
+	b.dials <- c
 }
 
 // dialLoop opens connections off the loops (gnet's Dial blocks until the
 // loop has run OnOpen) and sends each its job.
 func (b *gnetBatch) dialLoop() {
-	for job := range b.dials {
+	for c := range b.dials {
 		if b.ctx.Err() != nil {
-			b.fail(job, b.ctx.Err())
+			b.fail(c, b.ctx.Err())
 			continue
 		}
-		gc, err := b.dial(job)
+		gc, err := b.dial(c)
 		if err != nil {
-			b.fail(job, err)
+			b.fail(c, err)
 			continue
 		}
-		b.send(gc, job, false)
+		b.send(gc, c, false)
 	}
 }
 
 // dial connects for a job, bounded by the batch's context and the job's
 // timeout, then hands the socket to gnet. gnet's own Dial would do a plain
 // net.Dial that neither can stop.
-func (b *gnetBatch) dial(job int) (*gnetConn, error) {
+func (b *gnetBatch) dial(c gnetClaim) (*gnetConn, error) {
 	ctx := b.ctx
 	if timeout := b.g.cfg.Timeout; timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, b.started[job].Add(timeout))
+		ctx, cancel = context.WithDeadline(ctx, c.start.Add(timeout))
 		defer cancel()
 	}
-	gc := &gnetConn{addr: b.targets[job].addr}
+	gc := &gnetConn{addr: c.target.addr}
 	nc, err := new(net.Dialer).DialContext(ctx, "tcp", gc.addr)
 	if err != nil {
 		return nil, err
@@ -313,34 +355,35 @@ func (b *gnetBatch) dial(job int) (*gnetConn, error) {
 }
 
 // send hands a job to a connection from outside its loop.
-func (b *gnetBatch) send(gc *gnetConn, job int, reused bool) {
+func (b *gnetBatch) send(gc *gnetConn, c gnetClaim, reused bool) {
 	err := gc.conn.EventLoop().Execute(b.ctx, gnet.RunnableFunc(func(context.Context) error {
-		if b.sendOnLoop(gc, job, reused) {
+		if b.sendOnLoop(gc, c, reused) {
 			gc.write()
 		}
 		return nil
 	}))
 	if err != nil { // the engine is stopping
-		b.fail(job, err)
+		b.fail(c, err)
 	}
 }
 
 // sendOnLoop readies gc to carry a job; it runs on the connection's loop.
-// It reports whether the request is to be written: false when the job
-// already ended (the connection had closed) or the batch is canceled.
-func (b *gnetBatch) sendOnLoop(gc *gnetConn, job int, reused bool) bool {
-	gc.x.begin(job, b.started[job], b.g.cfg.maxBodyBytes())
-	gc.batch, gc.busy, gc.reused, gc.timedOut = b, true, reused, false
-	if b.g.cfg.Timeout > 0 {
-		gc.deadlineJob.Store(int64(job))
-		gc.deadline.Store(b.started[job].Add(b.g.cfg.Timeout).UnixNano())
-	}
-	switch {
-	case gc.closed:
-		gc.settle(io.EOF, false)
+// It reports whether the request is to be written: false when the
+// connection had closed (the job is lost, see lost) or the batch is
+// canceled (closing the connection reports the job).
+func (b *gnetBatch) sendOnLoop(gc *gnetConn, c gnetClaim, reused bool) bool {
+	if gc.state == gnetClosed {
+		b.lost(c, reused)
 		return false
-	case b.ctx.Err() != nil: // canceled meanwhile: abort may have missed this connection
-		gc.conn.Close()
+	}
+	gc.x.begin(c.job, c.target, c.start, b.g.cfg.maxBodyBytes())
+	gc.batch, gc.reused, gc.state = b, reused, gnetQueued
+	if b.g.cfg.Timeout > 0 {
+		gc.deadlineJob.Store(int64(c.job))
+		gc.deadline.Store(c.start.Add(b.g.cfg.Timeout).UnixNano())
+	}
+	if b.ctx.Err() != nil { // canceled meanwhile: abort may have missed this connection
+		gc.conn.Close() // OnClose reports the job canceled
 		return false
 	}
 	return true
@@ -349,7 +392,8 @@ func (b *gnetBatch) sendOnLoop(gc *gnetConn, job int, reused bool) bool {
 // write writes the request of the job the connection carries; it runs on
 // the loop.
 func (gc *gnetConn) write() {
-	if _, err := gc.conn.Write(gc.batch.targets[gc.x.job].request); err != nil {
+	gc.state = gnetSent
+	if _, err := gc.conn.Write(gc.x.target.request); err != nil {
 		gc.settle(err, false)
 		gc.conn.Close()
 	}
@@ -381,13 +425,8 @@ func newGnetLoop(el gnet.EventLoop) *gnetLoop {
 	return l
 }
 
-// later queues gc's request for the flush. A connection is queued once:
-// the flush writes the request of whatever job it carries by then.
+// later queues gc's request (gc is gnetQueued) for the flush.
 func (l *gnetLoop) later(gc *gnetConn) {
-	if gc.queued {
-		return
-	}
-	gc.queued = true
 	l.pending = append(l.pending, gc)
 	if len(l.pending) == 1 {
 		if err := l.loop.Execute(context.Background(), l.flush); err != nil {
@@ -397,13 +436,12 @@ func (l *gnetLoop) later(gc *gnetConn) {
 }
 
 // writePending writes the queued requests, skipping connections that
-// ended meanwhile (closed, timed out, canceled: already reported).
+// ended meanwhile (closed, timed out: already reported).
 func (l *gnetLoop) writePending() {
 	for i, gc := range l.pending {
 		l.pending[i] = nil
-		gc.queued = false
 		switch {
-		case !gc.busy || gc.closed:
+		case gc.state != gnetQueued:
 		case gc.batch.ctx.Err() != nil:
 			gc.conn.Close() // canceled while queued: OnClose reports it so
 		default:
@@ -417,15 +455,15 @@ func (l *gnetLoop) writePending() {
 // a kept-alive connection takes the next job at once, or, in an open batch,
 // is parked for pace to reuse. It runs on the loop.
 func (gc *gnetConn) settle(err error, keep bool) {
-	if !gc.busy {
+	if !gc.busy() {
 		return
 	}
-	b := gc.batch
-	gc.busy = false
+	timedOut := gc.state == gnetTimedOut
+	gc.state = gnetIdle
 	gc.deadline.Store(0)
-	job := gc.x.job
-	if err != nil && gc.reused && !gc.x.received && !gc.timedOut && b.ctx.Err() == nil {
-		b.dials <- job // the server had closed this kept-alive connection: again, on a fresh one
+	b := gc.batch
+	if err != nil && gc.reused && !gc.x.received && !timedOut && b.ctx.Err() == nil {
+		b.dials <- gnetClaim{gc.x.job, gc.x.start, gc.x.target} // the server had closed this kept-alive connection: again, on a fresh one
 		return
 	}
 	result := gc.x.result(b.ctx, err)
@@ -450,12 +488,11 @@ func (gc *gnetConn) settle(err error, keep bool) {
 	}
 }
 
-// report hands a result to done, once per job, and closes finished after
-// the last.
+// report hands a result to done and closes finished after the last. Every
+// job is reported once: by whoever holds it when it ends (the claimer
+// before it is sent, the connection's settle after, abort for the jobs
+// never claimed).
 func (b *gnetBatch) report(r Result) {
-	if b.reported[r.Index].Swap(true) {
-		return
-	}
 	b.done(r)
 	if b.left.Add(-1) == 0 {
 		close(b.finished)
@@ -467,12 +504,12 @@ func (b *gnetBatch) report(r Result) {
 // request are closed, which reports theirs (OnClose) as canceled too.
 func (b *gnetBatch) abort() {
 	// Claiming past the end stops claim; the jobs not claimed yet are ours.
-	if n := b.next.Swap(int64(len(b.targets))); n < int64(len(b.targets)) {
-		cancelFrom(b.ctx, int(n), len(b.targets), b.report)
+	if n := b.next.Swap(int64(b.n)); n < int64(b.n) {
+		cancelFrom(b.ctx, int(n), b.n, b.report)
 	}
 	for _, gc := range b.g.handler.all() {
 		gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			if gc.busy && gc.batch == b {
+			if gc.busy() && gc.batch == b {
 				gc.conn.Close() // OnClose reports the request as canceled
 			}
 			return nil
@@ -539,7 +576,7 @@ func (h *gnetHandler) all() []*gnetConn {
 func (h *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 	gc, _ := c.Context().(*gnetConn)
 	data, _ := c.Peek(-1) // points into the loop's buffer: the parser copies what it keeps
-	if gc == nil || !gc.busy || gc.queued {
+	if gc == nil || gc.state != gnetSent {
 		// Bytes nobody asked for (no request out, or ours not written
 		// yet): the server misbehaves. OnClose settles a job still due.
 		c.Discard(-1)
@@ -567,19 +604,19 @@ func (h *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 	if gc == nil {
 		return gnet.None
 	}
-	gc.closed = true
 	h.mu.Lock()
 	delete(h.conns, gc)
 	h.mu.Unlock()
 	switch {
-	case !gc.busy:
-	case gc.timedOut:
+	case !gc.busy():
+	case gc.state == gnetTimedOut:
 		gc.settle(os.ErrDeadlineExceeded, false)
 	case err == nil || errors.Is(err, io.EOF):
 		gc.settle(gc.x.parser.EOF(), false)
 	default:
 		gc.settle(err, false)
 	}
+	gc.state = gnetClosed
 	return gnet.None
 }
 
@@ -595,14 +632,14 @@ func (h *gnetHandler) OnTick() (time.Duration, gnet.Action) {
 		}
 		job := int(gc.deadlineJob.Load())
 		gc.conn.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			if gc.busy && gc.x.job == job {
-				gc.timedOut = true
+			if gc.busy() && gc.x.job == job {
+				gc.state = gnetTimedOut
 				gc.conn.Close()
 			}
 			return nil
 		}))
 	}
-	return 5 * time.Millisecond, gnet.None // never 0: that would spin a core (RESEARCH §1)
+	return 5 * time.Millisecond, gnet.None // never 0: gnet would tick again at once and spin a core (docs/strategies/gnet.md)
 }
 
 // silentLogger drops gnet's log lines.

@@ -46,7 +46,7 @@ func peakGoroutines(t *testing.T, name string, n, c int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 	var peak atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -63,7 +63,7 @@ func peakGoroutines(t *testing.T, name string, n, c int) int {
 		}
 	})
 	var ok atomic.Int64
-	f.Fetch(context.Background(), stationJobs(srv.URL(), n, ""), func(r strategies.Result) {
+	f.Fetch(context.Background(), strategies.JobList(stationJobs(srv.URL(), n, "")), func(r strategies.Result) {
 		if r.OK() {
 			ok.Add(1)
 		}

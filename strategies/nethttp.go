@@ -28,8 +28,7 @@ type httpClient struct {
 	transport *http.Transport
 	cfg       Config
 	bufs      sync.Pool // *bytes.Buffer, reused across requests
-	urls      sync.Map  // job URL → *url.URL: a batch fetches the same pages over and over
-	cached    atomic.Int64
+	urls      urlCache[parsedURL]
 	header    http.Header
 }
 
@@ -101,27 +100,22 @@ func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
 	return c.readBody(ctx, res, resp, conn)
 }
 
-// maxCachedURLs bounds parseURL's cache.
-const maxCachedURLs = 4096
+// parsedURL is a job's URL as RoundTrip takes it, or why it cannot be.
+type parsedURL struct {
+	u   *url.URL
+	err error
+}
 
 // parseURL parses a job's URL once per client: url.Parse and the header
 // map http.NewRequest builds were a twentieth of a request's CPU, spent
 // again on every page of a batch that cycles through the same few. The
 // *url.URL is shared: RoundTrip does not modify its request.
 func (c *httpClient) parseURL(raw string) (*url.URL, error) {
-	if u, ok := c.urls.Load(raw); ok {
-		return u.(*url.URL), nil
-	}
-	u, err := parseHTTPURL(raw)
-	if err != nil {
-		return nil, err
-	}
-	if c.cached.Load() < maxCachedURLs { // a crawl of distinct URLs must not grow the cache forever
-		if _, loaded := c.urls.LoadOrStore(raw, u); !loaded {
-			c.cached.Add(1)
-		}
-	}
-	return u, nil
+	p := c.urls.get(raw, func(raw string) (parsedURL, bool) {
+		u, err := parseHTTPURL(raw)
+		return parsedURL{u, err}, err == nil
+	})
+	return p.u, p.err
 }
 
 // countingDialer dials for the transport and counts, on gauge, the
@@ -239,7 +233,9 @@ func (c *httpClient) getBuffer() *bytes.Buffer {
 // Fetch has returned: by then every connection is idle or closed) nor for
 // the transport's connection goroutines, which exit moments later.
 func (c *httpClient) Close() error {
-	c.transport.CloseIdleConnections()
+	if c != nil { // a strategy's zero value has no client
+		c.transport.CloseIdleConnections()
+	}
 	return nil
 }
 

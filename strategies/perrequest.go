@@ -33,11 +33,14 @@ func NewPerRequest(cfg Config) *PerRequest {
 // Fetch starts a goroutine per job, each at the job's At, and waits for all
 // of them. done is called from those goroutines, concurrently, and, for
 // jobs never started because ctx ended, from the caller's goroutine.
-func (p *PerRequest) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
+func (p *PerRequest) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(p.client != nil, "PerRequest")
 	var wg sync.WaitGroup
-	for i, job := range jobs {
+	n := jobs.Len()
+	for i := range n {
+		job := jobs.Job(i)
 		if waitUntil(ctx, job.At) != nil {
-			cancelFrom(ctx, i, len(jobs), done)
+			cancelFrom(ctx, i, n, done)
 			break
 		}
 		p.gauge.Go(&wg, func() { done(p.client.fetch(ctx, i, job)) })

@@ -3,12 +3,13 @@ package strategies
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
-// Pool runs a fixed crew of worker goroutines that take jobs from a channel:
-// the article's thread pool. Config.Concurrency is the number of workers
-// (never more than the number of jobs). However many jobs there are, the
-// goroutine count stays at the crew size.
+// Pool runs a fixed crew of worker goroutines that take jobs one after
+// another: the article's thread pool. Config.Concurrency is the number of
+// workers (never more than the number of jobs). However many jobs there
+// are, the goroutine count stays at the crew size.
 type Pool struct {
 	client  *httpClient
 	workers int
@@ -21,76 +22,83 @@ func NewPool(cfg Config) *Pool {
 	return &Pool{client: newHTTPClient(cfg, cfg.concurrency()), workers: cfg.concurrency(), gauge: cfg.Gauge}
 }
 
-// Fetch starts the workers, gives them the jobs through a channel, and
-// waits until they are done. done is called from the workers, concurrently,
-// and, for jobs never handed out because ctx ended, from the caller's
-// goroutine.
-//
-// A closed batch of up to maxQueued jobs is queued whole before the
-// workers start, as the article's thread pool fills its queue: a worker
-// then takes its next job without waking anyone, where handing jobs over
-// one by one woke the caller's goroutine for every request. An open batch
-// (jobs with an At), or a huge one, is handed out one by one by feed.
-func (p *Pool) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
-	next, queued := queue(jobs)
-	var wg sync.WaitGroup
-	for range min(p.workers, len(jobs)) {
-		p.gauge.Go(&wg, func() {
-			for i := range next {
-				done(p.client.fetch(ctx, i, jobs[i]))
-			}
-		})
-	}
-	if !queued {
-		feed(ctx, next, jobs, done)
-	}
-	wg.Wait()
+// Fetch runs the crew over the jobs and waits until it is done (see
+// runCrew). done is called from the workers, concurrently, and, for jobs
+// never handed out because ctx ended, from the caller's goroutine.
+func (p *Pool) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(p.client != nil, "Pool")
+	runCrew(ctx, p.gauge, p.workers, jobs, done, func(take func() (int, bool)) {
+		for i, ok := take(); ok; i, ok = take() {
+			done(p.client.fetch(ctx, i, jobs.Job(i)))
+		}
+	})
 	return ctx.Err()
 }
 
-// maxQueued bounds the jobs queue puts in a channel up front (8 bytes
-// each): beyond it the feeder hands them out, in constant memory.
-const maxQueued = 1 << 20
+// Close drops the idle keep-alive connections.
+func (p *Pool) Close() error { return p.client.Close() }
 
-// queue returns a closed channel holding every job index (queued) when the
-// batch is closed and small enough, or an unbuffered channel for feed to
-// fill. A worker that takes a job after ctx ended gets a canceled result
-// from fetch at once, so a queued batch still ends promptly on cancel.
-func queue(jobs []Job) (next chan int, queued bool) {
-	if hasArrivals(jobs) || len(jobs) > maxQueued {
-		return make(chan int), false // unbuffered: a job is handed over only to an idle worker, at its At
+// runCrew runs work on min(workers, jobs) goroutines of their own and
+// waits for them. Each worker calls take for its next job index until take
+// reports there is none; the jobs no worker took before ctx ended are
+// reported canceled. FastHTTP's crew runs the same way.
+//
+// In a closed batch a worker claims the next index with an atomic add: no
+// goroutine hands jobs out, so none is woken per request (a hand-off
+// through a channel cost a context switch per request), and a batch of
+// any size costs one counter. In an open batch (jobs with an At) feed
+// hands each index out at its At instead.
+func runCrew(ctx context.Context, gauge *Gauge, workers int, jobs Jobs, done func(Result), work func(take func() (int, bool))) {
+	n := jobs.Len()
+	var wg sync.WaitGroup
+	if hasArrivals(jobs) {
+		next := make(chan int) // unbuffered: a job is handed over only to an idle worker, at its At
+		for range min(workers, n) {
+			gauge.Go(&wg, func() { work(func() (int, bool) { i, ok := <-next; return i, ok }) })
+		}
+		feed(ctx, next, jobs, done)
+		wg.Wait()
+		return
 	}
-	next = make(chan int, len(jobs))
-	for i := range jobs {
-		next <- i
+	var claimed atomic.Int64
+	for range min(workers, n) {
+		gauge.Go(&wg, func() {
+			work(func() (int, bool) {
+				if ctx.Err() != nil {
+					return 0, false
+				}
+				i := int(claimed.Add(1) - 1)
+				return i, i < n
+			})
+		})
 	}
-	close(next)
-	return next, true
+	wg.Wait()
+	if first := int(min(claimed.Load(), int64(n))); first < n {
+		cancelFrom(ctx, first, n, done)
+	}
 }
 
 // feed sends job indexes to the workers until all are handed out or ctx
 // ends, then closes next so that the workers return. The jobs never handed
-// out are reported canceled. FastHTTP's crew is fed the same way.
+// out are reported canceled.
 //
 // It blocks, on the caller's goroutine, until each job's At before handing
 // it out, so the workers need no clock: a worker that takes a job starts it
 // at once. A job due while every worker is busy waits for one, and starts
 // late; that lateness is the measurement, not an error.
-func feed(ctx context.Context, next chan<- int, jobs []Job, done func(Result)) {
+func feed(ctx context.Context, next chan<- int, jobs Jobs, done func(Result)) {
 	defer close(next)
-	for i := range jobs {
-		if waitUntil(ctx, jobs[i].At) != nil {
-			cancelFrom(ctx, i, len(jobs), done)
+	n := jobs.Len()
+	for i := range n {
+		if waitUntil(ctx, jobs.Job(i).At) != nil {
+			cancelFrom(ctx, i, n, done)
 			return
 		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
-			cancelFrom(ctx, i, len(jobs), done)
+			cancelFrom(ctx, i, n, done)
 			return
 		}
 	}
 }
-
-// Close drops the idle keep-alive connections.
-func (p *Pool) Close() error { return p.client.Close() }

@@ -1,6 +1,8 @@
 package strategies_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -86,4 +88,47 @@ func TestInFlight(t *testing.T) {
 			t.Errorf("%s.InFlight(%d, %d) = %d; want %d", tt.name, tt.concurrency, tt.n, got, tt.want)
 		}
 	}
+}
+
+// TestZeroValuesRefuseToFetch: a strategy's zero value holds no client or
+// loop, so Fetch must say so (panic, naming the constructor) rather than
+// return without calling done or crash on a nil pointer; Close on it is
+// harmless. Every registered strategy has a row.
+func TestZeroValuesRefuseToFetch(t *testing.T) {
+	zeros := map[string]strategies.Fetcher{
+		"sequential": &strategies.Sequential{},
+		"perrequest": &strategies.PerRequest{},
+		"pool":       &strategies.Pool{},
+		"errgroup":   &strategies.Errgroup{},
+		"epoll":      &strategies.Epoll{},
+		"gnet":       &strategies.Gnet{},
+		"fasthttp":   &strategies.FastHTTP{},
+	}
+	for _, name := range strategies.Names() {
+		f, ok := zeros[name]
+		if !ok {
+			t.Errorf("%s: no zero value in this table; add the strategy's type", name)
+			continue
+		}
+		if err := f.Close(); err != nil {
+			t.Errorf("%s: Close on the zero value = %v; want nil", name, err)
+		}
+		got := panicOf(func() {
+			f.Fetch(context.Background(), strategies.JobList{{URL: "http://127.0.0.1:1/"}}, func(strategies.Result) {})
+		})
+		if !strings.HasPrefix(got, "strategies: a zero ") || !strings.Contains(got, "New") {
+			t.Errorf("%s: Fetch on the zero value panicked with %q; want a strategies: message naming the constructor", name, got)
+		}
+	}
+}
+
+// panicOf runs f and returns what it panicked with, "" if it did not.
+func panicOf(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
 }

@@ -20,10 +20,13 @@ func NewSequential(cfg Config) *Sequential {
 
 // Fetch fetches jobs in order, each no sooner than its At; done is called
 // on the caller's goroutine.
-func (s *Sequential) Fetch(ctx context.Context, jobs []Job, done func(Result)) error {
-	for i, job := range jobs {
+func (s *Sequential) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
+	mustBeMade(s.client != nil, "Sequential")
+	n := jobs.Len()
+	for i := range n {
+		job := jobs.Job(i)
 		if waitUntil(ctx, job.At) != nil || ctx.Err() != nil {
-			cancelFrom(ctx, i, len(jobs), done)
+			cancelFrom(ctx, i, n, done)
 			break
 		}
 		done(s.client.fetch(ctx, i, job))

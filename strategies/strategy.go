@@ -15,6 +15,16 @@
 //
 // The registry (All, Lookup) lists every strategy once, in teaching order.
 // A new strategy goes in its own file here and one line in registry.go.
+//
+// A strategy is made by its constructor (NewPool, NewEpoll, …) or by the
+// registry (Info.New), never as a zero value: the zero value of a strategy
+// type holds no client, no loop and no connection, and its Fetch panics
+// saying so. Close may be called on any value, any number of times.
+//
+// A batch is a Jobs: a length and a way to get job i. A strategy asks for a
+// job when it starts it and keeps nothing per job, so a batch of ten
+// million requests costs the memory of its description, not of its jobs
+// (docs/results.md, "Memory"). JobList is the easy form for a few pages.
 package strategies
 
 import (
@@ -22,6 +32,25 @@ import (
 	"io"
 	"time"
 )
+
+// Jobs is a batch of pages to fetch, read by index: Job(i) for i from 0 to
+// Len()-1. Job must return the same job for the same index every time and
+// be safe to call from several goroutines at once. Jobs with an At come
+// in At order, after any without (see Job.At).
+type Jobs interface {
+	Len() int
+	Job(i int) Job
+}
+
+// JobList is a batch held in a slice: the easy form for the weather
+// reader's handful of pages.
+type JobList []Job
+
+// Len is the number of jobs.
+func (l JobList) Len() int { return len(l) }
+
+// Job returns job i.
+func (l JobList) Job(i int) Job { return l[i] }
 
 // Job is one page to fetch.
 type Job struct {
@@ -39,7 +68,7 @@ type Job struct {
 
 // Result is what became of one Job.
 type Result struct {
-	// Index is the position of the Job in the slice given to Fetch.
+	// Index is the index of the Job in the batch given to Fetch.
 	Index int
 	// Status is the HTTP status code, or 0 when no response arrived.
 	Status int
@@ -78,10 +107,12 @@ func (r Result) Latency() time.Duration { return r.End.Sub(r.Start) }
 // canceled it returns promptly with ctx's error, after calling done with
 // ClassCanceled for every job that had not finished.
 //
-// A Fetcher may be used for several batches, one after another. Fetchers
-// that keep connections open also implement io.Closer; see Close.
+// A Fetcher may be used for several batches, one after another. Close
+// releases what it holds (connections, event loops); call it after the
+// last Fetch has returned. A second Close does nothing and returns nil.
 type Fetcher interface {
-	Fetch(ctx context.Context, jobs []Job, done func(Result)) error
+	Fetch(ctx context.Context, jobs Jobs, done func(Result)) error
+	io.Closer
 }
 
 // Config holds the settings every strategy understands. The zero value is
@@ -102,7 +133,7 @@ type Config struct {
 	Gauge *Gauge
 	// Loops is the number of event loops, for the strategies that run
 	// several (gnet). Zero means 1: on a small machine shared with the
-	// server, one loop measured fastest (RESEARCH §5; docs/strategies/gnet.md).
+	// server, one loop measured fastest (docs/strategies/gnet.md).
 	Loops int
 }
 
@@ -147,22 +178,18 @@ func onCancel(ctx context.Context, gauge *Gauge, f func()) (stop func()) {
 	}
 }
 
-// hasArrivals reports whether any job has an intended start: an open
-// workload, which a strategy must pace.
-func hasArrivals(jobs []Job) bool {
-	for _, j := range jobs {
-		if !j.At.IsZero() {
-			return true
-		}
-	}
-	return false
+// hasArrivals reports whether the batch has intended starts: an open
+// workload, which a strategy must pace. Jobs with an At come after any
+// without, so the last job tells.
+func hasArrivals(jobs Jobs) bool {
+	n := jobs.Len()
+	return n > 0 && !jobs.Job(n-1).At.IsZero()
 }
 
-// Close releases what f holds (idle connections, event loops) if it holds
-// anything, and is a no-op otherwise. Call it after Fetch has returned.
-func Close(f Fetcher) error {
-	if c, ok := f.(io.Closer); ok {
-		return c.Close()
+// mustBeMade panics, naming the constructor, when a strategy's zero value
+// is used: made is false.
+func mustBeMade(made bool, name string) {
+	if !made {
+		panic("strategies: a zero " + name + " cannot fetch: make it with New" + name + " or the registry")
 	}
-	return nil
 }

@@ -15,12 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/internal/bench"
-	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
 	"github.com/netio-lab/netio/strategies"
@@ -40,7 +38,7 @@ measured passes. Sweeps take lists: --concurrency 1,10,100,1000.
 
 Results go to a new folder under --out: run.json (every figure; see
 docs/results.md) and bench.txt (Go benchmark format: benchstat a/bench.txt
-b/bench.txt). Ctrl-C stops and keeps the completed runs.`
+b/bench.txt). Ctrl-C stops the point under way and keeps the completed ones.`
 
 // benchFlags are the bench command's flags.
 type benchFlags struct {
@@ -103,11 +101,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if err != nil {
 		return err
 	}
-	pages, err := f.pageURLs()
+	plan, err := f.plan(infos)
 	if err != nil {
 		return err
 	}
-	if err := f.checkReachable(ctx, pages); err != nil {
+	if err := checkReachable(ctx, append(slices.Clone(plan.URLs), plan.Target)); err != nil {
 		return err
 	}
 	if f.profileDir != "" {
@@ -119,8 +117,124 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if err != nil {
 		return usageErrorf("netio bench: --out %q: %v", f.out, unwrapPath(err))
 	}
-	b := &benchRun{flags: f, infos: infos, stdout: stdout, stderr: stderr, folder: folder}
-	return b.run(ctx, pages)
+	opt := bench.Options{Child: childCommand, Server: serverCommand, Command: os.Args}
+	var bar *bench.ProgressBar
+	if !f.quiet && isTerminal(stderr) {
+		bar = bench.NewProgressBar(stderr)
+		opt.Progress = bar.Update
+	}
+	file, err := bench.Run(ctx, plan, opt)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil && !file.Interrupted { // the bench could not start
+		folder.Abort()
+		return fmt.Errorf("netio bench: %w", err)
+	}
+	return f.report(stdout, folder, file, infos)
+}
+
+// plan turns the checked flags into the library's plan.
+func (f *benchFlags) plan(infos []strategies.Info) (bench.Plan, error) {
+	urls, err := f.pageURLs()
+	if err != nil {
+		return bench.Plan{}, err
+	}
+	p := bench.Plan{
+		Mode: f.mode, N: f.n, Concurrency: f.concurrency, GOMAXPROCS: f.procs, Rate: f.rate, Duration: f.duration,
+		Count: f.count, Timeout: f.timeout, Seed: f.seed, Target: f.target, URLs: urls, CPUProfileDir: f.profileDir,
+		Latency: []time.Duration(f.latency), Dist: f.dist, Jitter: f.jitter, P99: f.p99,
+	}
+	for _, info := range infos {
+		p.Strategies = append(p.Strategies, info.Name)
+	}
+	return p, nil
+}
+
+// report writes the results folder and prints the table. An interrupted
+// bench still writes the points it completed, then says how many; a bench
+// interrupted before its first point ended writes nothing.
+func (f *benchFlags) report(stdout io.Writer, folder *results.Folder, file results.File, infos []strategies.Info) error {
+	points := len(file.Summary)
+	if file.Interrupted && points == 0 && len(file.Failures) == 0 {
+		folder.Abort()
+		return interruptedf("netio bench: interrupted before the first point was complete: nothing kept")
+	}
+	dir, err := folder.Commit(f.folderName(file.Env.Date, infos), file)
+	if err != nil {
+		return fmt.Errorf("netio bench: %w", err)
+	}
+	if f.jsonFile != "-" {
+		results.WriteTable(stdout, file)
+		printNotes(stdout, infos)
+		fmt.Fprintf(stdout, "\nResults in %s (run.json, bench.txt)\n", dir)
+	}
+	if err := f.writeJSON(stdout, file); err != nil {
+		return err
+	}
+	switch {
+	case file.Interrupted:
+		return interruptedf("netio bench: interrupted: kept %s (%s) in %s", count(points, "completed point"), count(len(file.Runs), "run"), dir)
+	case len(file.Failures) > 0:
+		return fmt.Errorf("netio bench: %d of %d points failed (see the table and run.json)", len(file.Failures), points+len(file.Failures))
+	}
+	return nil
+}
+
+// count spells "1 run", "6 runs".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// writeJSON writes run.json to --json, if given.
+func (f *benchFlags) writeJSON(stdout io.Writer, file results.File) error {
+	switch f.jsonFile {
+	case "":
+		return nil
+	case "-":
+		return results.WriteJSON(stdout, file)
+	}
+	fill := func(w io.Writer) error { return results.WriteJSON(w, file) }
+	if err := results.WriteFileAtomic(f.jsonFile, fill); err != nil {
+		return fmt.Errorf("netio bench: --json: %w", unwrapPath(err))
+	}
+	return nil
+}
+
+// folderName is the results folder's name: when (the env's RFC 3339
+// date), and what: the strategy when there is one, else "bench".
+func (f *benchFlags) folderName(date string, infos []strategies.Info) string {
+	t, err := time.Parse(time.RFC3339, date)
+	if err != nil {
+		t = time.Now().UTC()
+	}
+	what := "bench"
+	if len(infos) == 1 {
+		what = infos[0].Name
+	}
+	return t.Format("2006-01-02T150405Z") + "-" + what
+}
+
+// printNotes says which strategies ignore --concurrency.
+func printNotes(w io.Writer, infos []strategies.Info) {
+	for _, info := range infos {
+		if strings.HasPrefix(info.Knob, "ignored") {
+			fmt.Fprintf(w, "%s: --concurrency %s.\n", info.Name, info.Knob)
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	file, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := file.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // validate checks every flag before anything starts, and returns the
@@ -159,8 +273,9 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 			return nil, usageErrorf("netio bench: %s", c.msg)
 		}
 	}
+	delay := bench.Plan{Dist: f.dist, Jitter: f.jitter, P99: f.p99}.Delay
 	for _, l := range f.latency {
-		m := mockserver.Model{Delay: f.delay(l)}
+		m := mockserver.Model{Delay: delay(l)}
 		if err := m.Validate(); err != nil {
 			return nil, usageErrorf("netio bench: %v", flagNames(err))
 		}
@@ -185,20 +300,9 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 // than the mock server's.
 func (f *benchFlags) fetchesURLs() bool { return len(f.urls) > 0 || f.urlsFile != "" }
 
-// maxOpenRequests bounds an open pass: its jobs are made up front, and a
-// typo such as --rate 1e12 must be an error, not an out-of-memory crash.
+// maxOpenRequests bounds an open pass: a typo such as --rate 1e12 must be
+// an error, not a run that would go on for days.
 const maxOpenRequests = 100_000_000
-
-// silence is how long a child may report no finished request before it
-// is taken for hung: a request's timeout, the longest gap between two
-// arrivals in open mode, and room for a slow start.
-func (f *benchFlags) silence() time.Duration {
-	s := f.timeout + 30*time.Second
-	if f.mode == results.ModeOpen && len(f.rate) > 0 {
-		s += time.Duration(float64(time.Second) / slices.Min(f.rate))
-	}
-	return s
-}
 
 func hasDuplicate[T comparable](list []T) bool {
 	seen := map[T]bool{}
@@ -230,42 +334,8 @@ func (f *benchFlags) strategies() ([]strategies.Info, error) {
 	return infos, nil
 }
 
-func (f *benchFlags) delay(l time.Duration) mockserver.Delay {
-	d := mockserver.Delay{Latency: mockserver.Duration(l), Jitter: mockserver.Duration(f.jitter), P99: mockserver.Duration(f.p99)}
-	if f.dist != "fixed" {
-		d.Dist = f.dist
-	}
-	return d
-}
-
-// latencyModel names a delay for the record, and its fixed value when it
-// is fixed (else -1): "fixed:5ms", "lognormal:20ms:p99:200ms".
-func (f *benchFlags) latencyModel(l time.Duration) (string, time.Duration) {
-	switch {
-	case f.fetchesURLs():
-		return "unknown", -1
-	case f.dist == "fixed" && f.jitter == 0:
-		return "fixed:" + l.String(), l
-	case f.dist == "lognormal" || f.dist == "pareto":
-		return fmt.Sprintf("%s:%v:p99:%v", f.dist, l, f.p99), -1
-	}
-	return fmt.Sprintf("%s:%v:jitter:%v", f.delay(l).DistName(), l, f.jitter), -1
-}
-
-// latencyQuery is the query that asks the mock server for delay l on one
-// page, so that one server serves every point of a latency sweep.
-func (f *benchFlags) latencyQuery(l time.Duration) string {
-	q := url.Values{"latency": {l.String()}}
-	if d := f.delay(l); d.Dist != "" || f.jitter > 0 {
-		q.Set("dist", d.DistName())
-		q.Set("jitter", f.jitter.String())
-		q.Set("p99", f.p99.String())
-	}
-	return "?" + q.Encode()
-}
-
 // pageURLs returns the --url and --urls list, or nil for the mock server's
-// pages (made per point, with the latency query).
+// pages.
 func (f *benchFlags) pageURLs() ([]string, error) {
 	list := slices.Clone([]string(f.urls))
 	if f.urlsFile != "" {
@@ -290,11 +360,11 @@ func (f *benchFlags) pageURLs() ([]string, error) {
 	return list, nil
 }
 
-// checkReachable dials every host the bench will fetch from, so that a
-// typo fails now, with exit status 2, before anything is written.
-func (f *benchFlags) checkReachable(ctx context.Context, pages []string) error {
+// checkReachable dials every host of the URLs (empty ones are skipped),
+// so that a typo fails now, with exit status 2, before anything is written.
+func checkReachable(ctx context.Context, urls []string) error {
 	hosts := map[string]bool{}
-	for _, s := range append(slices.Clone(pages), f.target) {
+	for _, s := range urls {
 		if s == "" {
 			continue
 		}
@@ -342,85 +412,18 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// intList is a comma-separated list of integers flag.
-type intList []int
-
-func (l *intList) String() string { return joinList(*l, strconv.Itoa) }
-func (l *intList) Set(s string) error {
-	return setList(s, (*[]int)(l), func(p string) (int, error) {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			return 0, fmt.Errorf("want whole numbers such as 1,10,100, got %q", p)
-		}
-		return n, nil
-	})
-}
-
-// floatList is a comma-separated list of numbers flag.
-type floatList []float64
-
-func (l *floatList) String() string {
-	return joinList(*l, func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) })
-}
-func (l *floatList) Set(s string) error {
-	return setList(s, (*[]float64)(l), func(p string) (float64, error) {
-		v, err := strconv.ParseFloat(p, 64)
-		if err != nil {
-			return 0, fmt.Errorf("want numbers such as 100,1000, got %q", p)
-		}
-		return v, nil
-	})
-}
-
-// durationList is a comma-separated list of durations flag.
-type durationList []time.Duration
-
-func (l *durationList) String() string { return joinList(*l, time.Duration.String) }
-func (l *durationList) Set(s string) error {
-	return setList(s, (*[]time.Duration)(l), func(p string) (time.Duration, error) {
-		d, err := time.ParseDuration(p)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("want durations such as 0,10ms,50ms, got %q", p)
-		}
-		return d, nil
-	})
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
-
-// setList parses a comma-separated list; a flag given again replaces it.
-func setList[T any](s string, into *[]T, parse func(string) (T, error)) error {
-	var out []T
-	for p := range strings.SplitSeq(s, ",") {
-		v, err := parse(strings.TrimSpace(p))
-		if err != nil {
-			return err
-		}
-		out = append(out, v)
-	}
-	*into = out
-	return nil
-}
-
-func joinList[T any](l []T, format func(T) string) string {
-	parts := make([]string, len(l))
-	for i, v := range l {
-		parts[i] = format(v)
-	}
-	return strings.Join(parts, ",")
-}
-
 // childCommand makes the command of a bench child: this same binary.
 func childCommand(ctx context.Context) *exec.Cmd {
+	return exec.CommandContext(ctx, executable(), benchChildCommand)
+}
+
+// executable is this binary's path.
+func executable() string {
 	exe, err := os.Executable()
 	if err != nil {
-		exe = os.Args[0]
+		return os.Args[0]
 	}
-	return exec.CommandContext(ctx, exe, benchChildCommand)
+	return exe
 }
 
 // benchChildCommand is the hidden command of a bench child process; it is
@@ -433,21 +436,9 @@ func runBenchChild(ctx context.Context, stdout, _ io.Writer, _ []string) error {
 	return bench.RunChild(ctx, os.Stdin, stdout)
 }
 
-// startServer starts the mock server in a process of its own. The server
-// stops when its standard input closes: when stop closes it, or when this
-// process dies in any way at all, so that no server outlives its bench.
-// Its own process group keeps a Ctrl-C at the terminal from reaching it
-// before the children that use it have stopped.
-func startServer(seed int64) (base string, stop func(), err error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--seed", strconv.FormatInt(seed, 10), "--stop-on-stdin-eof")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	proc, err := serverproc.Start(cmd) // its stdin is the lifeline --stop-on-stdin-eof watches
-	if err != nil {
-		return "", nil, err
-	}
-	return proc.URL, func() { proc.Close() }, nil
+// serverCommand is the command of the bench's mock server: this same
+// binary's serve, on a free loopback port, stopping when its standard
+// input (bench.Run's lifeline to it) closes.
+func serverCommand(seed int64) *exec.Cmd {
+	return exec.Command(executable(), "serve", "--addr", "127.0.0.1:0", "--seed", strconv.FormatInt(seed, 10), "--stop-on-stdin-eof")
 }

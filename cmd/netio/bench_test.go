@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
@@ -151,30 +148,6 @@ func readRunJSON(t *testing.T, path string) results.File {
 	return f
 }
 
-// TestBenchInterruptKeepsCompletedRuns cancels the bench (as Ctrl-C does)
-// once the first point is done: its runs are written, marked interrupted,
-// and the command exits 130.
-func TestBenchInterruptKeepsCompletedRuns(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	testHookPointDone = func(int) { cancel() }
-	defer func() { testHookPointDone = nil }()
-	out := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	code := exitCode(&stderr, runContext(ctx, &stdout, &stderr, []string{"bench", "--strategy", "pool,epoll,gnet", "--n", "20", "--latency", "1ms", "--count", "1", "--out", out}))
-	if code != 130 || !strings.Contains(stderr.String(), "kept 1 completed runs") {
-		t.Fatalf("exit %d, stderr %q; want 130 and the completed run kept", code, stderr.String())
-	}
-	dirs, _ := os.ReadDir(out)
-	if len(dirs) != 1 {
-		t.Fatalf("%d entries in --out; want one results folder", len(dirs))
-	}
-	file := readRunJSON(t, filepath.Join(out, dirs[0].Name(), "run.json"))
-	if !file.Interrupted || len(file.Runs) != 1 || file.Runs[0].Strategy != "pool" {
-		t.Errorf("interrupted %v, %d runs; want true and pool's one run", file.Interrupted, len(file.Runs))
-	}
-}
-
 func TestBenchOpenMode(t *testing.T) {
 	out := t.TempDir()
 	stdout, stderr, code := runCmd("bench", "--strategy", "pool,epoll", "--mode", "open", "--rate", "200", "--duration", "300ms",
@@ -274,23 +247,6 @@ func TestServeStopsWhenStdinCloses(t *testing.T) {
 	case <-proc.Exited():
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server still runs 5 s after its stdin closed")
-	}
-}
-
-func TestProgressBar(t *testing.T) {
-	var buf bytes.Buffer
-	if bar := newProgressBar(&buf, false, 3); bar.w != nil {
-		t.Error("a bar on a buffer; want none where stderr is not a terminal")
-	}
-	bar := &progressBar{w: &buf, points: 3}
-	bar.start(1, "epoll c=100")
-	bar.update(bench.Progress{Done: 50, Total: 100})
-	bar.finish()
-	out := buf.String()
-	for _, want := range []string{"[2/3] epoll c=100 [........................]", "[2/3] epoll c=100 [############............]", "\r\033[K"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("bar output %q lacks %q", out, want)
-		}
 	}
 }
 

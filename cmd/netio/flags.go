@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // newFlagSet returns a flag set that reports errors instead of printing
@@ -131,4 +132,76 @@ func validPort(p string, emptyOK bool) bool {
 	}
 	n, err := strconv.Atoi(p)
 	return err == nil && n >= 0 && n <= 65535
+}
+
+// intList is a comma-separated list of integers flag.
+type intList []int
+
+func (l *intList) String() string { return joinList(*l, strconv.Itoa) }
+func (l *intList) Set(s string) error {
+	return setList(s, (*[]int)(l), func(p string) (int, error) {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return 0, fmt.Errorf("want whole numbers such as 1,10,100, got %q", p)
+		}
+		return n, nil
+	})
+}
+
+// floatList is a comma-separated list of numbers flag.
+type floatList []float64
+
+func (l *floatList) String() string {
+	return joinList(*l, func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) })
+}
+func (l *floatList) Set(s string) error {
+	return setList(s, (*[]float64)(l), func(p string) (float64, error) {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return 0, fmt.Errorf("want numbers such as 100,1000, got %q", p)
+		}
+		return v, nil
+	})
+}
+
+// durationList is a comma-separated list of durations flag.
+type durationList []time.Duration
+
+func (l *durationList) String() string { return joinList(*l, time.Duration.String) }
+func (l *durationList) Set(s string) error {
+	return setList(s, (*[]time.Duration)(l), func(p string) (time.Duration, error) {
+		d, err := time.ParseDuration(p)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("want durations such as 0,10ms,50ms, got %q", p)
+		}
+		return d, nil
+	})
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// setList parses a comma-separated list; a flag given again replaces it.
+func setList[T any](s string, into *[]T, parse func(string) (T, error)) error {
+	var out []T
+	for p := range strings.SplitSeq(s, ",") {
+		v, err := parse(strings.TrimSpace(p))
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	*into = out
+	return nil
+}
+
+func joinList[T any](l []T, format func(T) string) string {
+	parts := make([]string, len(l))
+	for i, v := range l {
+		parts[i] = format(v)
+	}
+	return strings.Join(parts, ",")
 }

@@ -111,6 +111,17 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
+// interruptError is an interrupt that says what it left behind: exit
+// status 130, with its message instead of the plain "interrupted".
+type interruptError struct{ msg string }
+
+func (e *interruptError) Error() string { return e.msg }
+func (e *interruptError) Unwrap() error { return context.Canceled }
+
+func interruptedf(format string, args ...any) error {
+	return &interruptError{fmt.Sprintf(format, args...)}
+}
+
 // exitCode prints err, if any, as one line on stderr and returns the exit
 // status: 0 for success, 2 for a usage error, 130 for an interrupt and 1
 // for anything else.
@@ -119,8 +130,11 @@ func exitCode(stderr io.Writer, err error) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, context.Canceled):
+	case err == context.Canceled:
 		fmt.Fprintln(stderr, "netio: interrupted")
+		return 130
+	case errors.Is(err, context.Canceled): // it says what the interrupt left
+		fmt.Fprintln(stderr, oneLine(err.Error()))
 		return 130
 	case errors.As(err, &usage):
 		fmt.Fprintln(stderr, oneLine(err.Error()))

@@ -23,11 +23,16 @@ import (
 	"github.com/netio-lab/netio/strategies"
 )
 
+// asNetioEnv, when set, makes this test binary netio itself, for a test
+// that needs netio in a process of its own (to interrupt it).
+const asNetioEnv = "NETIO_TEST_AS_NETIO"
+
 func TestMain(m *testing.M) {
 	// netio bench re-executes its own binary for the mock server and for
 	// each child: under test that binary is this one, which then acts as
 	// netio for those commands.
-	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == benchChildCommand) {
+	_, asNetio := os.LookupEnv(asNetioEnv)
+	if len(os.Args) > 1 && (asNetio || os.Args[1] == "serve" || os.Args[1] == benchChildCommand) {
 		os.Exit(exitCode(os.Stderr, run(os.Stdout, os.Stderr, os.Args[1:])))
 	}
 	// signal.NotifyContext in run leaves the runtime's signal watcher behind

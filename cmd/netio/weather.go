@@ -87,7 +87,7 @@ func runWeather(ctx context.Context, stdout, _ io.Writer, args []string) error {
 	if err != nil {
 		return fmt.Errorf("netio weather: %w", err)
 	}
-	defer strategies.Close(fetcher)
+	defer fetcher.Close()
 
 	jobs := f.jobs(base, codes)
 	elapsed, err := fetchAndPrint(ctx, stdout, fetcher, jobs)
@@ -158,11 +158,15 @@ func cityDelay(code string) time.Duration {
 	return 100*time.Millisecond + time.Duration(h.Sum32()%300)*time.Millisecond
 }
 
-// jobs builds one job per station: its city name and page URL.
+// jobs builds one job per station: its city name and page URL. A
+// --latency for a --target server is asked of it in each page's URL.
 func (f *weatherFlags) jobs(base string, codes []string) []strategies.Job {
-	query := ""
+	var o mockserver.Overrides
 	if f.target != "" && f.latencySet {
-		query = "?latency=" + f.latency.String()
+		o.Latency = f.latency
+		if o.Latency == 0 {
+			o.Latency = -1 // ?latency=0s: no delay, whatever the server's own (see mockserver.Overrides)
+		}
 	}
 	jobs := make([]strategies.Job, len(codes))
 	for i, c := range codes {
@@ -170,7 +174,7 @@ func (f *weatherFlags) jobs(base string, codes []string) []strategies.Job {
 		if st, ok := mockserver.LookupStation(c); ok {
 			name = st.City
 		}
-		jobs[i] = strategies.Job{Name: name, URL: base + mockserver.HTMLPath(c) + query}
+		jobs[i] = strategies.Job{Name: name, URL: mockserver.PageURL(base, c, o)}
 	}
 	return jobs
 }
@@ -188,7 +192,7 @@ func fetchAndPrint(ctx context.Context, w io.Writer, fetcher strategies.Fetcher,
 		}
 	}()
 	start := time.Now()
-	err := fetcher.Fetch(ctx, jobs, func(r strategies.Result) { results <- r })
+	err := fetcher.Fetch(ctx, strategies.JobList(jobs), func(r strategies.Result) { results <- r })
 	elapsed := time.Since(start)
 	close(results)
 	<-printed

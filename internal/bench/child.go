@@ -67,11 +67,11 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 		runtime.GOMAXPROCS(spec.GOMAXPROCS)
 	}
 	gauge := new(strategies.Gauge)
-	f, err := info.New(strategies.Config{Concurrency: spec.Concurrency, Timeout: spec.Timeout, Gauge: gauge})
+	f, err := info.New(strategies.Config{Concurrency: spec.Concurrency, Timeout: spec.Timeout, Gauge: gauge, Loops: spec.Loops})
 	if err != nil {
 		return err
 	}
-	defer strategies.Close(f)
+	defer f.Close()
 
 	requests := spec.Requests()
 	counted := &countingFetcher{f: f, anyPage: spec.AnyPage}
@@ -80,7 +80,7 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 
 	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, requests), pages: pageJobs(spec.Pages)}
 	if spec.Mode != results.ModeOpen {
-		m.closed = harness.Cycle(m.pages, spec.N) // made once: the passes fetch the same jobs
+		m.closed = harness.Cycle{Pages: m.pages, N: spec.N}
 	}
 	if spec.Truth {
 		m.expect = groundTruth(spec.Seed, spec.Pages)
@@ -149,7 +149,7 @@ type measurer struct {
 	gauge    *strategies.Gauge
 	inFlight int
 	pages    []strategies.Job
-	closed   []strategies.Job // a closed pass's jobs
+	closed   harness.Cycle // a closed pass's jobs
 	expect   harness.Expect
 }
 
@@ -204,12 +204,19 @@ func (m measurer) measured(ctx context.Context, rep int, cold harness.Report) (r
 // newRun fills a result record from a pass's report and probe peaks.
 func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 	p := spec.Point()
-	p.N, p.GOMAXPROCS = r.Jobs, runtime.GOMAXPROCS(0)
+	if p.GOMAXPROCS == 0 { // the spec left it to Go: record what Go chose
+		p.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	}
 	requests := float64(max(r.Jobs, 1))
 	u := r.Usage
 	errs := make(map[string]int, len(r.Errors))
 	for class, n := range r.Errors {
 		errs[string(class)] = n
+	}
+	// The result file owns its types; harness's have the same fields.
+	timeline := make([]results.Span, len(r.Timeline))
+	for i, s := range r.Timeline {
+		timeline[i] = results.Span(s)
 	}
 	return results.Run{
 		Point: p,
@@ -217,7 +224,7 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 		Late: r.Late, Dropped: r.Dropped,
 		WallS:         r.Wall.Seconds(),
 		ThroughputRPS: r.Throughput(),
-		LatencyMS:     r.Latency,
+		LatencyMS:     results.LatencyMS(r.Latency),
 
 		GoroutinesPeak:        peaks.Goroutines,
 		GoroutinesProcessPeak: peaks.ProcessGoroutines,
@@ -233,7 +240,7 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 		AllocsPerReq:          float64(u.Allocs) / requests,
 		MaxRSSBytes:           u.MaxRSSBytes,
 		BytesReceived:         r.BytesReceived,
-		Timeline:              r.Timeline,
+		Timeline:              timeline,
 	}
 }
 
@@ -245,7 +252,7 @@ type countingFetcher struct {
 	done    atomic.Int64
 }
 
-func (c *countingFetcher) Fetch(ctx context.Context, jobs []strategies.Job, done func(strategies.Result)) error {
+func (c *countingFetcher) Fetch(ctx context.Context, jobs strategies.Jobs, done func(strategies.Result)) error {
 	return c.f.Fetch(ctx, jobs, func(r strategies.Result) {
 		if c.anyPage && r.Class == strategies.ClassNoTemperature {
 			r.Class, r.Err = strategies.ClassOK, nil
@@ -263,3 +270,6 @@ func pageJobs(urls []string) []strategies.Job {
 	}
 	return jobs
 }
+
+// Close closes the strategy.
+func (c *countingFetcher) Close() error { return c.f.Close() }

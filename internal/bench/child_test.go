@@ -228,6 +228,12 @@ func TestRunChildOpen(t *testing.T) {
 	if got := out.lastProgress().Total; got != 120 {
 		t.Errorf("progress total %d; want 120 (40 in each of 3 passes)", got)
 	}
+	// A failure of this point names it as its runs do, so that run.json's
+	// failures and runs can be matched (an open point's N is its arrivals).
+	spec.GOMAXPROCS = out.runs[0].GOMAXPROCS
+	if p := spec.Point(); out.runs[0].Point != p {
+		t.Errorf("run's point %+v; want the spec's, as a failure records it: %+v", out.runs[0].Point, p)
+	}
 }
 
 // TestRunChildAnyPage fetches a page that is not a weather page: a success
@@ -326,7 +332,7 @@ func TestSpecRequestsMatchesOpenWorkload(t *testing.T) {
 	for _, tt := range tests {
 		spec := bench.Spec{Mode: "open", Rate: tt.rate, Duration: tt.duration}
 		jobs := harness.Open{Rate: tt.rate, Duration: tt.duration}.Jobs(time.Now(), pages)
-		if got, want := spec.Requests(), len(jobs); got != want {
+		if got, want := spec.Requests(), jobs.Len(); got != want {
 			t.Errorf("Spec{Rate: %v, Duration: %v}.Requests() = %d; want %d, the harness's arrivals", tt.rate, tt.duration, got, want)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package bench runs `netio bench`'s measurements, each in a child process
 // of its own so that goroutines, threads, context switches and CPU belong
-// to one strategy alone (RESEARCH §4: Go keeps OS threads once made, and
-// getrusage counts the whole process).
+// to one strategy alone: Go keeps OS threads once made, and getrusage
+// counts the whole process (docs/results.md, "Measuring inside a Go
+// process").
 //
 // The parent (Runner) starts `netio bench-child` once per point of the
 // settings, writes a Spec as JSON to its stdin, and reads Messages back
@@ -34,6 +35,7 @@ type Spec struct {
 	Duration    time.Duration `json:"duration"`   // open: how long arrivals go on
 	Count       int           `json:"count"`      // measured repetitions after the cold pass
 	Timeout     time.Duration `json:"timeout"`    // per request
+	Loops       int           `json:"loops"`      // event loops, for the strategies that run several (gnet)
 
 	// Pages are the URLs fetched, cycled through N times in all.
 	Pages []string `json:"pages"`
@@ -57,13 +59,13 @@ type Spec struct {
 	FixedLatency time.Duration `json:"fixed_latency"`
 }
 
-// Point is the spec's point, as its results record it.
+// Point is the spec's point, as its runs and its failure record it: N is
+// the requests of a pass in either mode (closed: N; open: the arrivals of
+// Rate for Duration), so that a failure matches its point's runs.
 func (s Spec) Point() results.Point {
-	p := results.Point{Strategy: s.Strategy, Mode: s.Mode, Concurrency: s.Concurrency, GOMAXPROCS: s.GOMAXPROCS, LatencyModel: s.LatencyModel}
+	p := results.Point{Strategy: s.Strategy, Mode: s.Mode, N: s.Requests(), Concurrency: s.Concurrency, GOMAXPROCS: s.GOMAXPROCS, LatencyModel: s.LatencyModel}
 	if s.Mode == results.ModeOpen {
 		p.Rate, p.DurationS = s.Rate, s.Duration.Seconds()
-	} else {
-		p.N = s.N
 	}
 	return p
 }

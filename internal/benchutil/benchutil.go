@@ -130,7 +130,7 @@ func Ints(xs []float64) []int {
 // FetchCounting runs one batch with f and returns how many of its requests
 // failed, and Fetch's own error. done runs on many goroutines at once in
 // most strategies: the count is atomic.
-func FetchCounting(f strategies.Fetcher, jobs []strategies.Job) (failed int, err error) {
+func FetchCounting(f strategies.Fetcher, jobs strategies.Jobs) (failed int, err error) {
 	var n atomic.Int64
 	err = f.Fetch(context.Background(), jobs, func(r strategies.Result) {
 		if !r.OK() {

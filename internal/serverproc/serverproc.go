@@ -1,6 +1,7 @@
 // Package serverproc runs a server in a child process and finds its URL,
 // so that what a client measures about its own process (getrusage CPU and
-// context switches, OS threads) is not mixed with the server's (RESEARCH §4).
+// context switches, OS threads) is not mixed with the server's
+// (docs/results.md, "Measuring inside a Go process").
 //
 // Start runs any command that prints its http://host:port URL on standard
 // output, such as `netio serve --addr 127.0.0.1:0`. StartMock runs the mock

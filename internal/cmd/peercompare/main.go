@@ -11,11 +11,15 @@
 //     opened inside the run) and warm (the second batch).
 //
 // Every client runs in a fresh process for each round: the peers as
-// themselves, each strategy as this program with --child. The servers are
-// child processes too. `make peer-compare` runs it.
+// themselves, each strategy as `netio bench-child`, through the runner
+// netio bench uses (internal/bench: a fresh process, a cold pass, then the
+// measured passes). The servers are child processes too. `make
+// peer-compare` runs it.
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -32,36 +36,27 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/internal/benchutil"
 	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
-	"github.com/netio-lab/netio/strategies"
+	"github.com/netio-lab/netio/results"
 )
 
 func main() {
-	netio := flag.String("netio", "bin/netio", "netio binary, for the mock server")
+	netio := flag.String("netio", "bin/netio", "netio binary, for the mock server and the strategies' bench children")
 	bombardier := flag.String("bombardier", "bombardier", "bombardier binary")
 	rounds := flag.Int("rounds", 5, "alternated rounds in part 1, warm passes in part 2 (medians of them)")
-	d := flag.Duration("d", 5*time.Second, "length of each throughput run")
+	d := flag.Duration("d", 5*time.Second, "length of each peer's throughput run")
+	n := flag.Int("n", 400_000, "requests of each strategy's throughput pass (about -d at 80–100k req/s)")
 	part := flag.String("part", "all", "what to run: throughput, latency or all")
 	target := flag.String("url", "", "part 1 against this page of a server already running, instead of starting nginx")
 	loops := flag.Int("gnet-loops", 1, "event loops of the gnet strategy (strategies.Config.Loops)")
 	engine := flag.String("engine", "", "part 2: the mock server's --engine (epoll or goroutines; empty: its default)")
 	only := flag.String("only", "", "comma-separated clients to run in part 1 (wrk, epoll, gnet, bombardier, fasthttp); all when empty")
-	child := flag.String("child", "", "internal: run one strategy's part in this process (throughput or latency) and print JSON")
-	name := flag.String("strategy", "", "internal, with --child: the strategy")
 	flag.Parse()
 	log.SetFlags(0)
-	gnetLoops = *loops
-	switch *child {
-	case "throughput":
-		must(json.NewEncoder(os.Stdout).Encode(strategy(*name, *target, *d)))
-		return
-	case "latency":
-		must(json.NewEncoder(os.Stdout).Encode(latencyOf(*name, *target, *rounds)))
-		return
-	}
+	children = childRunner{netio: *netio, loops: *loops}
 	for _, tool := range []string{"wrk", "nginx", *bombardier} {
 		if _, err := exec.LookPath(tool); err != nil {
 			log.Fatalf("peercompare: %s not found (apt-get install wrk nginx-light; go install github.com/codesenberg/bombardier@v1.2.6)", tool)
@@ -69,15 +64,15 @@ func main() {
 	}
 	fmt.Printf("peercompare: %s, GOMAXPROCS %d\n\n", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0))
 	if *part == "all" || *part == "throughput" {
-		throughput(*bombardier, *rounds, *d, *only, *target)
+		throughput(*bombardier, *rounds, *d, *n, *only, *target)
 	}
 	if *part == "all" || *part == "latency" {
 		latency(*netio, *rounds, *engine)
 	}
 }
 
-// gnetLoops is --gnet-loops.
-var gnetLoops int
+// children runs the strategies' bench children.
+var children childRunner
 
 // run is one measured run: requests per second, and CPU time and context
 // switches per request.
@@ -95,7 +90,7 @@ type client struct {
 	run       func() run
 }
 
-func throughput(bombardier string, rounds int, d time.Duration, only, url string) {
+func throughput(bombardier string, rounds int, d time.Duration, n int, only, url string) {
 	if url == "" {
 		var stop func()
 		url, stop = startNginx()
@@ -103,10 +98,10 @@ func throughput(bombardier string, rounds int, d time.Duration, only, url string
 	}
 	clients := pick([]client{
 		{"wrk", "wrk -t1 -c64", func() run { return wrk(url, d) }},
-		{"epoll", "epoll c=64", func() run { return inChild[run]("throughput", "epoll", url, "-d", d.String()) }},
-		{"gnet", "gnet c=64", func() run { return inChild[run]("throughput", "gnet", url, "-d", d.String()) }},
+		{"epoll", "epoll c=64", func() run { return children.throughput("epoll", url, n) }},
+		{"gnet", "gnet c=64", func() run { return children.throughput("gnet", url, n) }},
 		{"bombardier", "bombardier -c 64", func() run { return bomb(bombardier, url, d) }},
-		{"fasthttp", "fasthttp c=64", func() run { return inChild[run]("throughput", "fasthttp", url, "-d", d.String()) }},
+		{"fasthttp", "fasthttp c=64", func() run { return children.throughput("fasthttp", url, n) }},
 	}, only)
 	results := make([][]run, len(clients))
 	for range rounds {
@@ -257,39 +252,50 @@ func bomb(bin, url string, d time.Duration) run {
 	return r
 }
 
-// strategy runs batches of requests with one strategy for about d, after a
-// warm-up batch, and measures this process's CPU over them. A peer runs
-// without pause; each batch starts with 64 requests at once and ends
-// draining its window, so batches are long (50,000 requests, most of a
-// second) to keep those edges under a thousandth of the time.
-func strategy(name, url string, d time.Duration) run {
-	info, err := strategies.Lookup(name)
-	must(err)
-	f, err := info.New(strategies.Config{Concurrency: 64, Timeout: 10 * time.Second, Loops: gnetLoops})
-	must(err)
-	defer strategies.Close(f)
-	jobs := make([]strategies.Job, 50000)
-	for i := range jobs {
-		jobs[i] = strategies.Job{Name: "New York", URL: url}
-	}
-	benchutil.FetchCounting(f, jobs[:2000])
-	u0, start, n, failed := harness.ReadUsage(), time.Now(), 0, 0
-	for time.Since(start) < d {
-		k, _ := benchutil.FetchCounting(f, jobs)
-		failed += k
-		n += len(jobs)
-	}
-	elapsed, u := time.Since(start), harness.ReadUsage().Since(u0)
-	if failed > 0 {
-		log.Fatalf("peercompare: %s: %d of %d requests failed", name, failed, n)
-	}
-	return perRequest(n, elapsed, benchutil.Cost{CPU: u.UserCPU + u.SysCPU, CtxSw: u.VoluntaryCtxSw + u.InvoluntaryCtxSw})
+// childRunner runs one strategy's measurement in a fresh `netio
+// bench-child`, as netio bench does.
+type childRunner struct {
+	netio string
+	loops int // --gnet-loops
 }
 
-// The large run: N pages at 50 ms, C at once.
+// measure runs spec and returns its measured passes; a failed child ends
+// the comparison.
+func (c childRunner) measure(spec bench.Spec) []results.Run {
+	spec.Loops, spec.Timeout = c.loops, cmp.Or(spec.Timeout, 30*time.Second)
+	runner := bench.Runner{Command: func(ctx context.Context) *exec.Cmd { return exec.CommandContext(ctx, c.netio, "bench-child") }}
+	runs, failure, err := runner.Run(context.Background(), spec)
+	switch {
+	case err != nil:
+		log.Fatalf("peercompare: %s: %v", spec.Label(), err)
+	case failure != nil:
+		log.Fatalf("peercompare: %s: %s\n%s", spec.Label(), failure.Error, failure.Stderr)
+	}
+	return runs
+}
+
+// throughput is one strategy's zero-latency run at 64 in flight: a cold
+// pass of n requests (connections opened), then one measured pass of n,
+// whose requests per second and CPU per request (user+sys, getrusage,
+// the child's own) are the figures. A peer runs without pause; a pass
+// starts with 64 requests at once and ends draining its window, so passes
+// are long (n is 400,000 by default, 4–5 s) to keep those edges under a
+// thousandth of the time.
+func (c childRunner) throughput(name, url string, n int) run {
+	r := c.measure(bench.Spec{Strategy: name, Mode: results.ModeClosed, N: n, Concurrency: 64, Count: 1,
+		Pages: []string{url}, LatencyModel: "unknown", FixedLatency: -1})[0]
+	if r.Failed > 0 {
+		log.Fatalf("peercompare: %s: %d of %d requests failed: %v", name, r.Failed, r.N, r.Errors)
+	}
+	return run{RPS: r.ThroughputRPS, CPUus: r.CPUMicrosPerReq, CtxSw: r.CtxSwPerReq}
+}
+
+// The large run: N pages at 50 ms, C at once, from a mock server with
+// this seed (the ground truth every answer is checked against).
 const (
 	largeN, largeC = 10000, 1000
 	largeLatency   = 50 * time.Millisecond
+	serverSeed     = 1
 )
 
 // passes is one strategy's large run: wall time over the ideal, for the
@@ -301,7 +307,7 @@ type passes struct {
 }
 
 func latency(netio string, rounds int, engine string) {
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--latency", largeLatency.String()}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--seed", strconv.Itoa(serverSeed), "--latency", largeLatency.String()}
 	if engine != "" {
 		args = append(args, "--engine", engine)
 	}
@@ -313,7 +319,7 @@ func latency(netio string, rounds int, engine string) {
 	fmt.Printf("   each strategy in a fresh process: a cold pass (connections opened in it), then the median of %d warm passes\n", rounds)
 	fmt.Printf("   %-12s %8s %8s   %s\n", "strategy", "cold×", "warm×", "warm passes ×")
 	for _, name := range []string{"epoll", "gnet", "fasthttp", "pool", "errgroup", "perrequest"} {
-		p := inChild[passes]("latency", name, srv.URL, "--rounds", strconv.Itoa(rounds))
+		p := children.largeRun(name, srv.URL, rounds)
 		warm := benchutil.MedianBy(p.Warm, func(x float64) float64 { return x })
 		verdict := "PASS"
 		switch {
@@ -326,54 +332,22 @@ func latency(netio string, rounds int, engine string) {
 	}
 }
 
-// latencyOf is one strategy's large run against the mock server at base;
-// it runs in a child process (--child latency).
-func latencyOf(name, base string, rounds int) passes {
-	stations := mockserver.Stations()
-	jobs := make([]strategies.Job, largeN)
-	for i := range jobs {
-		st := stations[i%len(stations)]
-		jobs[i] = strategies.Job{Name: st.City, URL: base + mockserver.HTMLPath(st.ICAO)}
+// largeRun is one strategy's large run against the mock server at base:
+// a cold pass, then rounds warm ones, each as wall time over the ideal
+// (the inverse of netio bench's efficiency).
+func (c childRunner) largeRun(name, base string, rounds int) passes {
+	var pages []string
+	for _, st := range mockserver.Stations() {
+		pages = append(pages, mockserver.PageURL(base, st.ICAO, mockserver.Overrides{}))
 	}
-	ideal := time.Duration((largeN+largeC-1)/largeC) * largeLatency
-	info, err := strategies.Lookup(name)
-	must(err)
-	f, err := info.New(strategies.Config{Concurrency: largeC, Timeout: 30 * time.Second, Loops: gnetLoops})
-	must(err)
-	defer strategies.Close(f)
-	var p passes
-	cold, failed := timed(f, jobs)
-	p.Cold, p.Failed = cold.Seconds()/ideal.Seconds(), failed
-	for range rounds {
-		warm, failed := timed(f, jobs)
-		p.Warm = append(p.Warm, warm.Seconds()/ideal.Seconds())
-		p.Failed += failed
+	runs := c.measure(bench.Spec{Strategy: name, Mode: results.ModeClosed, N: largeN, Concurrency: largeC, Count: rounds,
+		Pages: pages, Seed: serverSeed, Truth: true, LatencyModel: "fixed:" + largeLatency.String(), FixedLatency: largeLatency})
+	p := passes{Cold: 1 / *runs[0].EfficiencyCold}
+	for _, r := range runs {
+		p.Warm = append(p.Warm, 1 / *r.Efficiency)
+		p.Failed += r.Failed // the cold pass's are not reported
 	}
 	return p
-}
-
-// inChild runs one strategy's part in a fresh process, this program with
-// --child, and decodes what it prints. The peers run as processes of their
-// own, started afresh for each round; so do the strategies, so that none
-// inherits another's threads, heap or leftover goroutines. Measured,
-// alternating the two ways in the same minutes: run after gnet in one
-// long-lived process, epoll spent 7.7–9.4 µs per request (median 74.2k
-// req/s); fresh, 8.0–8.1 µs (77.9k req/s).
-func inChild[T any](part, name, url string, args ...string) T {
-	exe, err := os.Executable()
-	must(err)
-	args = append([]string{"--child", part, "--strategy", name, "--url", url, "--gnet-loops", strconv.Itoa(gnetLoops)}, args...)
-	cmd := exec.Command(exe, args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		log.Fatalf("peercompare: %s %s: %v", part, name, err)
-	}
-	var v T
-	if err := json.Unmarshal(out, &v); err != nil {
-		log.Fatalf("peercompare: %s %s: %v in %q", part, name, err, out)
-	}
-	return v
 }
 
 // ratios prints ratios as [1.081 1.112 1.094].
@@ -383,16 +357,6 @@ func ratios(xs []float64) string {
 		parts[i] = fmt.Sprintf("%.3f", x)
 	}
 	return "[" + strings.Join(parts, " ") + "]"
-}
-
-// timed runs one pass and returns its wall time. Like netio bench, it
-// starts the pass with a clean heap: the last pass's garbage is not this
-// one's cost.
-func timed(f strategies.Fetcher, jobs []strategies.Job) (time.Duration, int) {
-	runtime.GC()
-	start := time.Now()
-	failed, _ := benchutil.FetchCounting(f, jobs)
-	return time.Since(start), failed
 }
 
 func must(err error) {
