@@ -79,12 +79,12 @@ type Report struct {
 }
 
 // Span is one request's start and end, in milliseconds from the start of
-// the batch. Its JSON names are those of result files.
+// the batch. (A result file's results.Span has the same fields.)
 type Span struct {
-	Index   int     `json:"i"`
-	StartMS float64 `json:"start_ms"`
-	EndMS   float64 `json:"end_ms"`
-	Class   string  `json:"class"`
+	Index   int
+	StartMS float64
+	EndMS   float64
+	Class   string
 }
 
 // TimelineCap bounds Report.Timeline, so that a long run stays small.

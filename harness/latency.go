@@ -28,14 +28,10 @@ func (l *Latencies) Record(d time.Duration) {
 // Count is the number of latencies recorded.
 func (l *Latencies) Count() int64 { return l.h.TotalCount() }
 
-// LatencyMS is a latency distribution's summary, in milliseconds; its JSON
-// names are those of result files.
+// LatencyMS is a latency distribution's summary, in milliseconds. (A
+// result file's results.LatencyMS has the same fields.)
 type LatencyMS struct {
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	P999 float64 `json:"p999"`
-	Max  float64 `json:"max"`
+	P50, P90, P99, P999, Max float64
 }
 
 // Summary returns the percentiles recorded so far.
