@@ -341,7 +341,7 @@ func parseHeaders(b []byte) (headers, error) {
 		for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
 			var more []byte
 			more, rest = cutLine(rest)
-			line = append(append(bytes.Clone(line), ' '), bytes.TrimSpace(more)...)
+			line = append(append(bytes.Clone(line), ' '), trimOWS(more)...)
 		}
 		b = rest
 		colon := nameEnd(line)
@@ -357,7 +357,7 @@ func parseHeaders(b []byte) (headers, error) {
 		default:
 			continue
 		}
-		value := bytes.TrimSpace(line[colon+1:])
+		value := trimOWS(line[colon+1:])
 		switch {
 		case equalFold(name, "Content-Length"):
 			n, ok := parseLength(value)
@@ -372,7 +372,7 @@ func parseHeaders(b []byte) (headers, error) {
 			h.chunked = true
 		case equalFold(name, "Connection"):
 			for tok := range bytes.SplitSeq(value, []byte(",")) {
-				tok = bytes.TrimSpace(tok)
+				tok = trimOWS(tok)
 				h.close = h.close || equalFold(tok, "close")
 				h.keepAlive = h.keepAlive || equalFold(tok, "keep-alive")
 			}
@@ -400,7 +400,7 @@ func lastToken(v []byte) []byte {
 	if i := bytes.LastIndexByte(v, ','); i >= 0 {
 		v = v[i+1:]
 	}
-	return bytes.TrimSpace(v)
+	return trimOWS(v)
 }
 
 func equalFold(b []byte, s string) bool {
@@ -422,6 +422,9 @@ func (p *Parser) feedLine(data []byte) (int, error) {
 	}
 	line := append(p.line, data[:i]...)
 	p.line = line[:0]
+	if len(line) > maxLine { // a line that came whole, in one read, is bounded too
+		return i + 1, malformed("chunk", "line longer than %d bytes", maxLine)
+	}
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	switch p.st {
 	case inChunkEnd:
@@ -449,7 +452,7 @@ func (p *Parser) feedLine(data []byte) (int, error) {
 // parseChunkSize reads "1a3" or "1a3;name=value" (extensions are ignored).
 func parseChunkSize(line []byte) (int64, error) {
 	hex, _, _ := bytes.Cut(line, []byte(";"))
-	hex = bytes.TrimSpace(hex)
+	hex = trimOWS(hex)
 	if len(hex) == 0 || len(hex) > 15 || !allHex(hex) { // ParseInt would take a sign: "-1" must not pass
 		return 0, malformed("chunk size", "%q", line)
 	}
@@ -497,3 +500,9 @@ func allDigits(b []byte) bool {
 	}
 	return len(b) > 0
 }
+
+// trimOWS trims HTTP's optional whitespace, spaces and tabs (RFC 9110,
+// section 5.6.3), from both ends of b. bytes.TrimSpace also strips \v, \f,
+// \r and Unicode spaces, and so read "Content-Length: 2\u00a0" as 2, where
+// net/http refuses it (found by FuzzParser against net/http.ReadResponse).
+func trimOWS(b []byte) []byte { return bytes.Trim(b, " \t") }
