@@ -6,8 +6,8 @@ GO ?= go
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/netio
-	$(GO) build -o bin/netio ./cmd/netio
+build: ## build bin/netio (it records its commit, wherever it runs)
+	$(GO) build -buildvcs=true -o bin/netio ./cmd/netio
 
 test: fmt-check vet ## format check, go vet, every test under the race detector, each benchmark once, then make fuzz
 	$(GO) test -race -count=1 ./...
@@ -60,9 +60,11 @@ bench: ## run BenchmarkFetch 6 times into results/bench/DATE.txt (BENCH=regexp t
 	mkdir -p results/bench
 	$(GO) test -run '^$$' -bench '$(BENCH)' -count 6 ./strategies | tee results/bench/$$(date -u +%Y-%m-%dT%H%M%S).txt
 
+# -ignore commit: two files made at different commits would otherwise land
+# in separate tables, side by side with nothing.
 compare: ## compare two benchmark files: make compare OLD=a.txt NEW=b.txt
 	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make compare OLD=old.txt NEW=new.txt"; exit 2; }
-	$(GO) tool benchstat $(OLD) $(NEW)
+	$(GO) tool benchstat -ignore commit $(OLD) $(NEW)
 
 clean: ## remove built binaries
 	rm -rf bin
