@@ -26,12 +26,15 @@ type target struct {
 // targets for before the loop starts.
 const prepareAhead = 1024
 
-// prepareTargets makes the targets of the batch's first jobs, which
-// resolves their hosts: DNS blocks, and an event loop must not. A batch
-// that cycles through its pages names them all there, so the loop only
-// looks its targets up. A URL first seen later in a batch is made on the
-// loop, which then blocks once if its host is a name to resolve.
+// prepareTargets readies a batch's targets: it forgets the URLs whose host
+// failed to resolve in an earlier batch (they are tried again, once), then
+// makes the targets of the batch's first jobs, which resolves their hosts:
+// DNS blocks, and an event loop must not. A batch that cycles through its
+// pages names them all there, so the loop only looks its targets up. A
+// URL first seen later in a batch is made on the loop, which then blocks
+// once for it if its host is a name to look up.
 func prepareTargets(ctx context.Context, cache *urlCache[*target], jobs Jobs) {
+	cache.forget(func(t *target) bool { return t.err != nil })
 	mk := makeTarget(ctx)
 	for i := range min(jobs.Len(), prepareAhead) {
 		cache.get(jobs.Job(i).URL, mk)
@@ -39,11 +42,13 @@ func prepareTargets(ctx context.Context, cache *urlCache[*target], jobs Jobs) {
 }
 
 // makeTarget returns the function a urlCache calls to make a URL's
-// target; a target that failed is not kept (the host may resolve later).
+// target. A failure is kept too, for the rest of the batch (a host that
+// does not resolve costs one lookup, not one per job), unless the batch's
+// context ended it.
 func makeTarget(ctx context.Context) func(rawURL string) (*target, bool) {
 	return func(rawURL string) (*target, bool) {
 		t := newTarget(ctx, rawURL)
-		return t, t.err == nil
+		return t, t.err == nil || ctx.Err() == nil
 	}
 }
 

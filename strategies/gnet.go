@@ -528,7 +528,11 @@ func (g *Gnet) takeIdle(addr string) *gnetConn {
 	return list[len(list)-1]
 }
 
+// park keeps an idle connection for reuse; it runs on gc's loop. It lets
+// go of the batch, whose jobs and callback the caller may want freed once
+// Fetch has returned.
 func (g *Gnet) park(gc *gnetConn) {
+	gc.batch = nil
 	g.idleMu.Lock()
 	g.idle[gc.addr] = append(g.idle[gc.addr], gc)
 	g.idleMu.Unlock()

@@ -113,7 +113,7 @@ type parsedURL struct {
 func (c *httpClient) parseURL(raw string) (*url.URL, error) {
 	p := c.urls.get(raw, func(raw string) (parsedURL, bool) {
 		u, err := parseHTTPURL(raw)
-		return parsedURL{u, err}, err == nil
+		return parsedURL{u, err}, true // a URL that does not parse never will
 	})
 	return p.u, p.err
 }

@@ -105,7 +105,10 @@ func (r Result) Latency() time.Duration { return r.End.Sub(r.Start) }
 //
 // Fetch returns nil when every job got a result, failed or not. If ctx is
 // canceled it returns promptly with ctx's error, after calling done with
-// ClassCanceled for every job that had not finished.
+// ClassCanceled for every job that had not finished. If the strategy's own
+// machinery fails (epoll_wait, say), it calls done for every job left,
+// failed with that error, and returns it. In every case done has been
+// called once for every job.
 //
 // A Fetcher may be used for several batches, one after another. Close
 // releases what it holds (connections, event loops); call it after the

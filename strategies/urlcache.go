@@ -22,8 +22,7 @@ type urlCache[T any] struct {
 const maxCachedURLs = 4096
 
 // get returns the value for url, calling newValue on a miss. Only values with
-// keep true are remembered: a failure (an unknown host, say) is tried again
-// next time rather than stored.
+// keep true are remembered.
 func (c *urlCache[T]) get(url string, newValue func(string) (v T, keep bool)) T {
 	if v, ok := c.m.Load(url); ok {
 		return v.(T)
@@ -35,4 +34,17 @@ func (c *urlCache[T]) get(url string, newValue func(string) (v T, keep bool)) T 
 		}
 	}
 	return v
+}
+
+// forget drops the values for which drop reports true: the event loops
+// forget, before each batch, the URLs whose host failed to resolve, so
+// that a failure is tried again once per batch rather than per job.
+func (c *urlCache[T]) forget(drop func(T) bool) {
+	c.m.Range(func(url, v any) bool {
+		if drop(v.(T)) {
+			c.m.Delete(url)
+			c.n.Add(-1)
+		}
+		return true
+	})
 }

@@ -155,7 +155,7 @@ func (f *benchFlags) plan(infos []strategies.Info) (bench.Plan, error) {
 // bench still writes the points it completed, then says how many; a bench
 // interrupted before its first point ended writes nothing.
 func (f *benchFlags) report(stdout io.Writer, folder *results.Folder, file results.File, infos []strategies.Info) error {
-	points := len(file.Summary)
+	points := completedPoints(file)
 	if file.Interrupted && points == 0 && len(file.Failures) == 0 {
 		folder.Abort()
 		return interruptedf("netio bench: interrupted before the first point was complete: nothing kept")
@@ -174,11 +174,28 @@ func (f *benchFlags) report(stdout io.Writer, folder *results.Folder, file resul
 	}
 	switch {
 	case file.Interrupted:
-		return interruptedf("netio bench: interrupted: kept %s (%s) in %s", count(points, "completed point"), count(len(file.Runs), "run"), dir)
+		kept := count(points, "completed point")
+		if len(file.Failures) > 0 {
+			kept += " and " + count(len(file.Failures), "failed point")
+		}
+		return interruptedf("netio bench: interrupted: kept %s (%s) in %s", kept, count(len(file.Runs), "run"), dir)
 	case len(file.Failures) > 0:
 		return fmt.Errorf("netio bench: %d of %d points failed (see the table and run.json)", len(file.Failures), points+len(file.Failures))
 	}
 	return nil
+}
+
+// completedPoints counts the points that have all their runs: those
+// summarized and not failed (a failed point's summary holds the runs its
+// child finished before it failed).
+func completedPoints(file results.File) int {
+	n := 0
+	for _, s := range file.Summary {
+		if !slices.ContainsFunc(file.Failures, func(f results.Failure) bool { return f.Point == s.Point }) {
+			n++
+		}
+	}
+	return n
 }
 
 // count spells "1 run", "6 runs".

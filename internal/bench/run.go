@@ -76,7 +76,13 @@ func Run(ctx context.Context, p Plan, opt Options) (results.File, error) {
 		status = Status{Point: i, Points: len(points), Label: spec.Label()}
 		report(status)
 		runs, failure, err := runner.Run(ctx, spec)
-		if err != nil { // interrupted: the point is incomplete, and left out
+		if err != nil && ctx.Err() == nil {
+			return file, err // the runner could not run at all
+		}
+		if err != nil { // interrupted: a point cut short is left out, one that had ended is kept
+			if len(runs) == spec.Count {
+				file.Runs = append(file.Runs, runs...)
+			}
 			file.Interrupted = true
 			break
 		}

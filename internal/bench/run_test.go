@@ -90,6 +90,13 @@ func TestRunInterruptedKeepsCompletePointsOnly(t *testing.T) {
 	}
 }
 
+func TestRunNeedsAChildCommand(t *testing.T) {
+	file, err := bench.Run(context.Background(), smallPlan(t), bench.Options{})
+	if err == nil || !strings.Contains(err.Error(), "Command") || file.Interrupted {
+		t.Errorf("Run without Options.Child = %v, interrupted %v; want an error naming the command, not an interrupt", err, file.Interrupted)
+	}
+}
+
 func TestRunNeedsAServerCommand(t *testing.T) {
 	p := smallPlan(t)
 	p.Target = ""
