@@ -79,9 +79,6 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	defer stop()
 
 	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, requests), pages: pageJobs(spec.Pages)}
-	if spec.Mode != results.ModeOpen {
-		m.closed = harness.Cycle{Pages: m.pages, N: spec.N}
-	}
 	if spec.Truth {
 		m.expect = groundTruth(spec.Seed, spec.Pages)
 	}
@@ -149,7 +146,6 @@ type measurer struct {
 	gauge    *strategies.Gauge
 	inFlight int
 	pages    []strategies.Job
-	closed   harness.Cycle // a closed pass's jobs
 	expect   harness.Expect
 }
 
@@ -176,7 +172,7 @@ func (m measurer) pass(ctx context.Context) (harness.Report, error) {
 		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout}
 		return harness.RunOpen(ctx, m.f, open, m.pages, m.expect)
 	}
-	return harness.Run(ctx, m.f, m.closed, m.expect)
+	return harness.Run(ctx, m.f, harness.Cycle{Pages: m.pages, N: m.spec.N}, m.expect)
 }
 
 // measured runs one measured pass with the probes on and turns its report
