@@ -34,9 +34,11 @@ func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 	var g errgroup.Group
 	g.SetLimit(e.limit)
 	n := jobs.Len()
+	var pace pacer
+	defer pace.stop()
 	for i := range n {
 		job := jobs.Job(i)
-		if waitUntil(ctx, job.At) != nil || ctx.Err() != nil {
+		if pace.wait(ctx, job.At) != nil || ctx.Err() != nil {
 			cancelFrom(ctx, i, n, done)
 			break
 		}

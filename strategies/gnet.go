@@ -206,8 +206,10 @@ func (g *Gnet) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 // jobs in an open batch, so none starts early, and the wait is a timer per
 // job, as precise as the runtime's.
 func (b *gnetBatch) pace() {
+	var pace pacer
+	defer pace.stop()
 	for i := 0; i < b.n; i++ { // i is the next job to claim: nobody else claims
-		if waitUntil(b.ctx, b.jobs.Job(i).At) != nil {
+		if pace.wait(b.ctx, b.jobs.Job(i).At) != nil {
 			return
 		}
 		select {

@@ -37,9 +37,11 @@ func (p *PerRequest) Fetch(ctx context.Context, jobs Jobs, done func(Result)) er
 	mustBeMade(p.client != nil, "PerRequest")
 	var wg sync.WaitGroup
 	n := jobs.Len()
+	var pace pacer
+	defer pace.stop()
 	for i := range n {
 		job := jobs.Job(i)
-		if waitUntil(ctx, job.At) != nil {
+		if pace.wait(ctx, job.At) != nil {
 			cancelFrom(ctx, i, n, done)
 			break
 		}

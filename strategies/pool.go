@@ -89,8 +89,10 @@ func runCrew(ctx context.Context, gauge *Gauge, workers int, jobs Jobs, done fun
 func feed(ctx context.Context, next chan<- int, jobs Jobs, done func(Result)) {
 	defer close(next)
 	n := jobs.Len()
+	var pace pacer
+	defer pace.stop()
 	for i := range n {
-		if waitUntil(ctx, jobs.Job(i).At) != nil {
+		if pace.wait(ctx, jobs.Job(i).At) != nil {
 			cancelFrom(ctx, i, n, done)
 			return
 		}

@@ -23,9 +23,11 @@ func NewSequential(cfg Config) *Sequential {
 func (s *Sequential) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(s.client != nil, "Sequential")
 	n := jobs.Len()
+	var pace pacer
+	defer pace.stop()
 	for i := range n {
 		job := jobs.Job(i)
-		if waitUntil(ctx, job.At) != nil || ctx.Err() != nil {
+		if pace.wait(ctx, job.At) != nil || ctx.Err() != nil {
 			cancelFrom(ctx, i, n, done)
 			break
 		}
