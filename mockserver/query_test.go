@@ -181,3 +181,32 @@ func FuzzApplyQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestQueryCacheAgreesWithApplyQuery: a remembered query gives what
+// applyQuery gives, for each delay and body it is applied to, errors
+// included, the first time and every time after.
+func TestQueryCacheAgreesWithApplyQuery(t *testing.T) {
+	var c queryCache
+	bases := []struct {
+		d Delay
+		b Body
+	}{
+		{},
+		{Delay{Dist: "lognormal", Latency: Duration(20 * time.Millisecond), P99: Duration(200 * time.Millisecond)}, Body{Encoding: "chunked"}},
+		{Delay{}, Body{Chunks: 4}},
+	}
+	queries := []string{"", "latency=5ms", "dist=uniform&jitter=1ms", "chunked=1&body=close", "rate=100", "fault=reset&split=pieces:3", "latency=banana"}
+	for round := range 3 {
+		for _, base := range bases {
+			for _, q := range queries {
+				wd, wb := base.d, base.b
+				wf, werr := applyQuery(q, &wd, &wb, time.Second)
+				gd, gb := base.d, base.b
+				gf, gerr := c.apply(q, &gd, &gb, time.Second)
+				if gd != wd || gb != wb || gf != wf || (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+					t.Errorf("round %d, base %+v, ?%s: cached %+v %+v %+v %v; applyQuery %+v %+v %+v %v", round, base, q, gd, gb, gf, gerr, wd, wb, wf, werr)
+				}
+			}
+		}
+	}
+}

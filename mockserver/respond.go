@@ -68,7 +68,7 @@ func (s *Server) decidePage(d *draws, req request, a *answer, key pageKey) {
 	m := s.model.Load()
 	delay := m.delayFor(key.icao)
 	a.body = m.Body
-	forced, err := applyQuery(req.query, &delay, &a.body, s.cfg.MaxDelay)
+	forced, err := s.queries.apply(req.query, &delay, &a.body, s.cfg.MaxDelay)
 	if err != nil {
 		a.r.status, a.r.contentType, a.r.body = 400, "text/plain; charset=utf-8", []byte("mockserver: "+err.Error()+"\n")
 		a.body = Body{}

@@ -152,6 +152,7 @@ type Server struct {
 	pages    map[pageKey]page // read-only after Start
 	seq      *sequence
 	model    atomic.Pointer[compiled]
+	queries  queryCache // what each page query asks for
 	stats    *stats
 	readers  sync.Pool // *bufio.Reader, lent to a connection while it reads a request
 	// writeBufs holds *[]byte, lent to a response written whole (sendWhole).
