@@ -140,6 +140,14 @@ func (p *Proc) awaitURL(urls <-chan string) error {
 	case p.URL = <-urls:
 		return nil
 	case <-p.exited:
+		// exited is closed only after the reader is done, so a URL the
+		// child printed before it exited is waiting in urls: both cases
+		// are ready, and select picks either.
+		select {
+		case p.URL = <-urls:
+			return nil
+		default:
+		}
 		return p.failure("exited before printing its URL", p.waitErr)
 	case <-timer.C:
 		p.cmd.Process.Kill()
