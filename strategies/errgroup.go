@@ -33,15 +33,7 @@ func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 	mustBeMade(e.client != nil, "Errgroup")
 	var g errgroup.Group
 	g.SetLimit(e.limit)
-	n := jobs.Len()
-	var pace pacer
-	defer pace.stop()
-	for i := range n {
-		job := jobs.Job(i)
-		if pace.wait(ctx, job.At) != nil || ctx.Err() != nil {
-			cancelFrom(ctx, i, n, done)
-			break
-		}
+	startEach(ctx, jobs, done, func(i int, job Job) {
 		g.Go(func() error { // blocks while limit goroutines are running
 			// Counted from inside: counting before g.Go would count this
 			// goroutine while g.Go still waits for a slot, above the limit.
@@ -50,7 +42,7 @@ func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 			done(e.client.fetch(ctx, i, job))
 			return nil
 		})
-	}
+	})
 	_ = g.Wait() // the goroutines never return an error: failures are in the results
 	return ctx.Err()
 }

@@ -320,3 +320,22 @@ func cancelFrom(ctx context.Context, first, count int, done func(Result)) {
 		done(finish(ctx, Result{Index: i, Start: now}, ctx.Err()))
 	}
 }
+
+// startEach calls start for the jobs in index order, each no sooner than
+// its At (see pacer), until ctx ends; the jobs it never started are
+// reported canceled. It is the dispatch loop of the strategies that start
+// each job from the caller's goroutine: sequential runs the job inside
+// start, perrequest and errgroup start a goroutine for it there.
+func startEach(ctx context.Context, jobs Jobs, done func(Result), start func(i int, job Job)) {
+	n := jobs.Len()
+	var pace pacer
+	defer pace.stop()
+	for i := range n {
+		job := jobs.Job(i)
+		if pace.wait(ctx, job.At) != nil || ctx.Err() != nil {
+			cancelFrom(ctx, i, n, done)
+			return
+		}
+		start(i, job)
+	}
+}

@@ -36,17 +36,9 @@ func NewPerRequest(cfg Config) *PerRequest {
 func (p *PerRequest) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(p.client != nil, "PerRequest")
 	var wg sync.WaitGroup
-	n := jobs.Len()
-	var pace pacer
-	defer pace.stop()
-	for i := range n {
-		job := jobs.Job(i)
-		if pace.wait(ctx, job.At) != nil {
-			cancelFrom(ctx, i, n, done)
-			break
-		}
+	startEach(ctx, jobs, done, func(i int, job Job) {
 		p.gauge.Go(&wg, func() { done(p.client.fetch(ctx, i, job)) })
-	}
+	})
 	wg.Wait()
 	return ctx.Err()
 }

@@ -22,17 +22,9 @@ func NewSequential(cfg Config) *Sequential {
 // on the caller's goroutine.
 func (s *Sequential) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(s.client != nil, "Sequential")
-	n := jobs.Len()
-	var pace pacer
-	defer pace.stop()
-	for i := range n {
-		job := jobs.Job(i)
-		if pace.wait(ctx, job.At) != nil || ctx.Err() != nil {
-			cancelFrom(ctx, i, n, done)
-			break
-		}
+	startEach(ctx, jobs, done, func(i int, job Job) {
 		done(s.client.fetch(ctx, i, job))
-	}
+	})
 	return ctx.Err()
 }
 
