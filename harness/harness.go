@@ -63,10 +63,15 @@ func sameReading(a, b float64) bool { return math.Abs(a-b) < 0.05 }
 // Report is what one batch came to.
 type Report struct {
 	Tally
-	Wall          time.Duration // from the call to Fetch to its return
-	Latency       LatencyMS     // of every request, failed ones included
-	Usage         Usage         // what the process spent during the batch
-	BytesReceived int64         // body bytes, summed over every result
+	Wall    time.Duration // from the call to Fetch to its return
+	Latency LatencyMS     // of every request, failed ones included
+	// LatencyHist is the histogram Latency was read from, encoded (see
+	// Latencies.Encoded).
+	LatencyHist string
+	// Series is the batch over time, interval by interval.
+	Series        Series
+	Usage         Usage // what the process spent during the batch
+	BytesReceived int64 // body bytes, summed over every result
 	// Timeline is a sample of at most TimelineCap requests, spread evenly
 	// over the job indexes, for drawing when each ran.
 	Timeline []Span
@@ -82,6 +87,8 @@ type Report struct {
 // the batch. (A result file's results.Span has the same fields.)
 type Span struct {
 	Index   int
+	Lane    int     // Result.Lane: what carried the request
+	AtMS    float64 // the intended start in an open workload; 0 in a closed one
 	StartMS float64
 	EndMS   float64
 	Class   string
@@ -112,6 +119,7 @@ func Run(ctx context.Context, f strategies.Fetcher, jobs strategies.Jobs, expect
 	rec := newRecorder(jobs, expect)
 	before := ReadUsage()
 	rec.start = time.Now()
+	rec.series = newSeriesRecorder(rec.start)
 	err := f.Fetch(ctx, jobs, rec.done)
 	return rec.finish(before), err
 }
@@ -128,6 +136,7 @@ type recorder struct {
 	mu        sync.Mutex
 	rep       Report
 	latencies *Latencies
+	series    *seriesRecorder
 }
 
 func newRecorder(jobs strategies.Jobs, expect Expect) *recorder {
@@ -155,11 +164,12 @@ func (rc *recorder) done(r strategies.Result) {
 	rc.rep.Add(r, want, hasWant)
 	rc.rep.BytesReceived += r.Bytes
 	rc.latencies.Record(latency)
+	rc.series.record(r.Start, r.End, latency, !r.OK())
 	if !at.IsZero() {
 		rc.countOpen(r, at)
 	}
 	if r.Index%rc.every == 0 && len(rc.rep.Timeline) < TimelineCap {
-		rc.rep.Timeline = append(rc.rep.Timeline, rc.span(r))
+		rc.rep.Timeline = append(rc.rep.Timeline, rc.span(r, at))
 	}
 }
 
@@ -173,14 +183,14 @@ func (rc *recorder) countOpen(r strategies.Result, at time.Time) {
 	}
 }
 
-func (rc *recorder) span(r strategies.Result) Span {
+func (rc *recorder) span(r strategies.Result, at time.Time) Span {
 	ms := func(t time.Time) float64 {
 		if t.IsZero() {
 			return 0
 		}
 		return float64(t.Sub(rc.start).Microseconds()) / 1000
 	}
-	return Span{Index: r.Index, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()}
+	return Span{Index: r.Index, Lane: r.Lane, AtMS: ms(at), StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()}
 }
 
 // finish completes the report once Fetch has returned.
@@ -190,6 +200,8 @@ func (rc *recorder) finish(before Usage) Report {
 	rc.rep.Wall = time.Since(rc.start)
 	rc.rep.Usage = ReadUsage().Since(before)
 	rc.rep.Latency = rc.latencies.Summary()
+	rc.rep.LatencyHist = rc.latencies.Encoded()
+	rc.rep.Series = rc.series.series(rc.rep.Wall)
 	slices.SortFunc(rc.rep.Timeline, func(a, b Span) int { return a.Index - b.Index })
 	return rc.rep
 }

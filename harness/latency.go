@@ -1,9 +1,20 @@
 package harness
 
 import (
+	"encoding/base64"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The settings of every latency histogram netio records (the whole pass's
+// and each interval's of a Series): microseconds from 1 µs to 1 hour,
+// three significant digits. Histograms with the same settings merge
+// exactly (docs/results.md, "Histograms").
+const (
+	latencyLowest  = 1
+	latencyHighest = int64(time.Hour / time.Microsecond)
+	latencyDigits  = 3
 )
 
 // Latencies records request latencies in an HDR histogram: constant memory
@@ -16,17 +27,30 @@ type Latencies struct {
 
 // NewLatencies records from 1 µs to 1 hour.
 func NewLatencies() *Latencies {
-	return &Latencies{h: hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)}
+	return &Latencies{h: hdrhistogram.New(latencyLowest, latencyHighest, latencyDigits)}
 }
 
 // Record adds one latency; anything past an hour is recorded as an hour.
-func (l *Latencies) Record(d time.Duration) {
-	us := min(max(d.Microseconds(), 1), l.h.HighestTrackableValue())
-	l.h.RecordValue(us)
+func (l *Latencies) Record(d time.Duration) { l.h.RecordValue(clampMicros(d)) }
+
+// clampMicros is d in whole microseconds, within the histograms' range.
+func clampMicros(d time.Duration) int64 {
+	return min(max(d.Microseconds(), latencyLowest), latencyHighest)
 }
 
 // Count is the number of latencies recorded.
 func (l *Latencies) Count() int64 { return l.h.TotalCount() }
+
+// Encoded is the histogram in HdrHistogram's standard compressed form
+// (V2, deflate), base64: what run.json keeps, so that a reader can draw any
+// percentile and merge runs exactly. Decode it with DecodeLatencies.
+func (l *Latencies) Encoded() string {
+	b, err := l.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil { // only a failing compressor could: the histogram is valid
+		panic("harness: encode histogram: " + err.Error())
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
 
 // LatencyMS is a latency distribution's summary, in milliseconds. (A
 // result file's results.LatencyMS has the same fields.)

@@ -68,6 +68,13 @@ type Run struct {
 	ThroughputRPS  float64  `json:"throughput_rps"`
 
 	LatencyMS LatencyMS `json:"latency_ms"`
+	// LatencyHist is the histogram LatencyMS was read from: HdrHistogram's
+	// compressed V2 encoding, base64, in microseconds from 1 µs to 1 hour
+	// at 3 significant digits (DecodeHistogram). Absent in files from
+	// before it was recorded.
+	LatencyHist string `json:"latency_hist,omitempty"`
+	// Series is the pass over time (docs/results.md, "Series").
+	Series *Series `json:"series,omitempty"`
 
 	GoroutinesPeak        int64   `json:"goroutines_peak"`
 	GoroutinesProcessPeak int64   `json:"goroutines_process_peak"`
@@ -84,7 +91,21 @@ type Run struct {
 	MaxRSSBytes           int64   `json:"max_rss_bytes"`
 	BytesReceived         int64   `json:"bytes_received"`
 
+	// Lanes says what a Span's Lane numbers for this strategy ("worker",
+	// "connection", …): strategies.Info.Lane.
+	Lanes    string `json:"lanes,omitempty"`
 	Timeline []Span `json:"timeline"`
+}
+
+// Series is a pass in equal intervals from its start: the slices hold one
+// value per interval. IntervalMS starts at 100 and doubles for long passes,
+// so that there are at most 100 intervals.
+type Series struct {
+	IntervalMS  float64   `json:"interval_ms"`
+	Completions []int     `json:"completions"` // results that ended in the interval, failed ones included
+	Errors      []int     `json:"errors"`      // of those, the failed ones
+	InFlight    []float64 `json:"in_flight"`   // requests on the network, averaged over the interval
+	P99MS       []float64 `json:"p99_ms"`      // of the results that ended in it; 0 when none did
 }
 
 // LatencyMS is a pass's latency distribution, in milliseconds: percentiles
@@ -101,10 +122,14 @@ type LatencyMS struct {
 // Span is one request of a pass's timeline: when it started and ended, in
 // milliseconds from the start of the pass, and how it ended.
 type Span struct {
-	Index   int     `json:"i"` // the job's index in the pass
-	StartMS float64 `json:"start_ms"`
-	EndMS   float64 `json:"end_ms"`
-	Class   string  `json:"class"` // "ok" or the failure class
+	Index int `json:"i"`    // the job's index in the pass
+	Lane  int `json:"lane"` // what carried it (Run.Lanes), from 1; 0: nothing did (canceled or failed before)
+	// AtMS is the intended start of an open workload's request, absent in
+	// a closed one: from AtMS to StartMS the request waited in the client.
+	AtMS    *float64 `json:"at_ms,omitempty"`
+	StartMS float64  `json:"start_ms"`
+	EndMS   float64  `json:"end_ms"`
+	Class   string   `json:"class"` // "ok" or the failure class
 }
 
 // Point names the settings a Run was made at, without its repetition: runs

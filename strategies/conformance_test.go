@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ var conformance = []strategyCase{
 	{"every request names its page, host and client", testRequestHeaders},
 	{"close twice: the second does nothing", testCloseTwice},
 	{"a batch read by index: every job asked for, none over and over", testJobsReadByIndex},
+	{"lanes: each request on one, one request at a time", testLanes},
 }
 
 func TestConformance(t *testing.T) { runEveryStrategy(t, conformance) }
@@ -626,5 +628,36 @@ func testJobsReadByIndex(t *testing.T, info strategies.Info) {
 		if n := jobs.asked[i]; n < 1 || n > 3 {
 			t.Errorf("job %d asked for %d times; want 1 to 3", i, n)
 		}
+	}
+}
+
+// testLanes checks Result.Lane: every request that ran names a lane from 1
+// to the most requests the strategy keeps in flight, and no lane carries
+// two requests at once.
+func testLanes(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 3, Model: mockserver.Model{Delay: mockserver.Delay{Dist: "uniform", Latency: mockserver.Duration(4 * time.Millisecond), Jitter: mockserver.Duration(3 * time.Millisecond)}}})
+	const n, c = 60, 6
+	results, err := fetch(t, info, strategies.Config{Concurrency: c}, context.Background(), stationJobs(srv.URL(), n, ""))
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	most := info.InFlight(c, n)
+	byLane := map[int][]strategies.Result{}
+	for _, r := range results {
+		if r.Lane < 1 || r.Lane > most {
+			t.Fatalf("job %d: lane %d; want 1..%d", r.Index, r.Lane, most)
+		}
+		byLane[r.Lane] = append(byLane[r.Lane], r)
+	}
+	for lane, rs := range byLane {
+		slices.SortFunc(rs, func(a, b strategies.Result) int { return a.Start.Compare(b.Start) })
+		for k := 1; k < len(rs); k++ {
+			if rs[k].Start.Before(rs[k-1].End) {
+				t.Errorf("lane %d: job %d started before job %d ended", lane, rs[k].Index, rs[k-1].Index)
+			}
+		}
+	}
+	if info.Name != "sequential" && len(byLane) < 2 {
+		t.Errorf("%d lane(s) used for %d jobs at concurrency %d; want several", len(byLane), n, c)
 	}
 }

@@ -45,6 +45,7 @@ type Epoll struct {
 	idle    map[string][]*epollConn // keep-alive connections by address
 	targets urlCache[*target]
 	buf     []byte // the one read buffer: data is parsed before the next read
+	opened  int    // connections opened so far: the next one's lane is opened+1
 	closed  bool
 	// wait is poller.Wait; a test puts a failing one in its place.
 	wait func(events []unix.EpollEvent, timeout time.Duration) (int, error)
@@ -287,7 +288,8 @@ func (e *Epoll) dial(addr string) (*epollConn, error) {
 		unix.Close(fd)
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
 	}
-	c := &epollConn{fd: fd, addr: addr, state: epollConnecting, events: unix.EPOLLOUT}
+	e.opened++
+	c := &epollConn{fd: fd, addr: addr, state: epollConnecting, events: unix.EPOLLOUT, exchange: exchange{lane: e.opened}}
 	if err := unix.EpollCtl(e.poller.FD, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: c.events, Fd: int32(fd)}); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("epoll_ctl", err)

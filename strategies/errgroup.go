@@ -33,13 +33,22 @@ func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 	mustBeMade(e.client != nil, "Errgroup")
 	var g errgroup.Group
 	g.SetLimit(e.limit)
+	// The goroutine slots, for Result.Lane: errgroup lets at most limit
+	// goroutines run, so a running one always finds a free slot here.
+	slots := make(chan int, e.limit)
+	for s := range e.limit {
+		slots <- s + 1
+	}
 	startEach(ctx, jobs, done, func(i int, job Job) {
 		g.Go(func() error { // blocks while limit goroutines are running
 			// Counted from inside: counting before g.Go would count this
 			// goroutine while g.Go still waits for a slot, above the limit.
 			e.gauge.Add(1)
 			defer e.gauge.Add(-1)
-			done(e.client.fetch(ctx, i, job))
+			slot := <-slots
+			res := onLane(e.client.fetch(ctx, i, job), slot)
+			slots <- slot
+			done(res)
 			return nil
 		})
 	})

@@ -110,6 +110,7 @@ func resolve(ctx context.Context, hostPort string) (string, error) {
 // stands, and the page processing so far. It is reused for the next
 // request on the same connection.
 type exchange struct {
+	lane     int // the connection's number (Result.Lane), set when it is opened
 	job      int
 	target   *target // where the job goes, for a retry
 	start    time.Time
@@ -141,7 +142,7 @@ func (x *exchange) feed(data []byte) (done, keep bool, err error) {
 
 // result is the job's Result once the response ended (err nil) or failed.
 func (x *exchange) result(ctx context.Context, err error) Result {
-	res := Result{Index: x.job, Start: x.start, Status: x.parser.Status, Bytes: x.parser.BodyBytes}
+	res := Result{Index: x.job, Start: x.start, Status: x.parser.Status, Bytes: x.parser.BodyBytes, Lane: x.lane}
 	switch {
 	case err != nil:
 		return finish(ctx, res, err)

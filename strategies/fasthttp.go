@@ -80,20 +80,20 @@ func (f *FastHTTP) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 	f.conns.open()
 	// A late closeAll must finish before the next Fetch reopens.
 	defer onCancel(ctx, f.cfg.Gauge, f.conns.closeAll)()
-	runCrew(ctx, f.cfg.Gauge, f.workers, jobs, done, func(take func() (int, bool)) {
-		f.work(ctx, take, jobs, done)
+	runCrew(ctx, f.cfg.Gauge, f.workers, jobs, done, func(worker int, take func() (int, bool)) {
+		f.work(ctx, worker, take, jobs, done)
 	})
 	return ctx.Err()
 }
 
 // work is one worker: it fetches the jobs take gives it until take says
 // there are no more, reusing one request and one response object.
-func (f *FastHTTP) work(ctx context.Context, take func() (int, bool), jobs Jobs, done func(Result)) {
+func (f *FastHTTP) work(ctx context.Context, worker int, take func() (int, bool), jobs Jobs, done func(Result)) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	for i, ok := take(); ok; i, ok = take() {
-		done(f.fetch(ctx, i, jobs.Job(i), req, resp))
+		done(onLane(f.fetch(ctx, i, jobs.Job(i), req, resp), worker))
 	}
 }
 

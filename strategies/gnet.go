@@ -49,6 +49,7 @@ type Gnet struct {
 	idle    map[string][]*gnetConn // kept-alive connections by address
 	targets urlCache[*target]
 	closed  atomic.Bool
+	opened  atomic.Int64 // connections dialed so far, for Result.Lane
 }
 
 // gnetConnState is where a connection's request stands.
@@ -341,7 +342,7 @@ func (b *gnetBatch) dial(c gnetClaim) (*gnetConn, error) {
 		ctx, cancel = context.WithDeadline(ctx, c.start.Add(timeout))
 		defer cancel()
 	}
-	gc := &gnetConn{addr: c.target.addr}
+	gc := &gnetConn{addr: c.target.addr, x: exchange{lane: int(b.g.opened.Add(1))}}
 	nc, err := new(net.Dialer).DialContext(ctx, "tcp", gc.addr)
 	if err != nil {
 		return nil, err

@@ -321,6 +321,15 @@ func cancelFrom(ctx context.Context, first, count int, done func(Result)) {
 	}
 }
 
+// onLane records what carried a request (Result.Lane): the lane of a
+// request that never started stays 0.
+func onLane(res Result, lane int) Result {
+	if !res.Start.IsZero() && res.Class != ClassCanceled {
+		res.Lane = lane
+	}
+	return res
+}
+
 // startEach calls start for the jobs in index order, each no sooner than
 // its At (see pacer), until ctx ends; the jobs it never started are
 // reported canceled. It is the dispatch loop of the strategies that start

@@ -27,9 +27,9 @@ func NewPool(cfg Config) *Pool {
 // never handed out because ctx ended, from the caller's goroutine.
 func (p *Pool) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(p.client != nil, "Pool")
-	runCrew(ctx, p.gauge, p.workers, jobs, done, func(take func() (int, bool)) {
+	runCrew(ctx, p.gauge, p.workers, jobs, done, func(worker int, take func() (int, bool)) {
 		for i, ok := take(); ok; i, ok = take() {
-			done(p.client.fetch(ctx, i, jobs.Job(i)))
+			done(onLane(p.client.fetch(ctx, i, jobs.Job(i)), worker))
 		}
 	})
 	return ctx.Err()
@@ -38,8 +38,8 @@ func (p *Pool) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 // Close drops the idle keep-alive connections.
 func (p *Pool) Close() error { return p.client.Close() }
 
-// runCrew runs work on min(workers, jobs) goroutines of their own and
-// waits for them. Each worker calls take for its next job index until take
+// runCrew runs work on min(workers, jobs) goroutines of their own, worker
+// 1, 2, …, and waits for them. Each worker calls take for its next job index until take
 // reports there is none; the jobs no worker took before ctx ended are
 // reported canceled. FastHTTP's crew runs the same way.
 //
@@ -48,22 +48,22 @@ func (p *Pool) Close() error { return p.client.Close() }
 // through a channel cost a context switch per request), and a batch of
 // any size costs one counter. In an open batch (jobs with an At) feed
 // hands each index out at its At instead.
-func runCrew(ctx context.Context, gauge *Gauge, workers int, jobs Jobs, done func(Result), work func(take func() (int, bool))) {
+func runCrew(ctx context.Context, gauge *Gauge, workers int, jobs Jobs, done func(Result), work func(worker int, take func() (int, bool))) {
 	n := jobs.Len()
 	var wg sync.WaitGroup
 	if hasArrivals(jobs) {
 		next := make(chan int) // unbuffered: a job is handed over only to an idle worker, at its At
-		for range min(workers, n) {
-			gauge.Go(&wg, func() { work(func() (int, bool) { i, ok := <-next; return i, ok }) })
+		for w := range min(workers, n) {
+			gauge.Go(&wg, func() { work(w+1, func() (int, bool) { i, ok := <-next; return i, ok }) })
 		}
 		feed(ctx, next, jobs, done)
 		wg.Wait()
 		return
 	}
 	var claimed atomic.Int64
-	for range min(workers, n) {
+	for w := range min(workers, n) {
 		gauge.Go(&wg, func() {
-			work(func() (int, bool) {
+			work(w+1, func() (int, bool) {
 				if ctx.Err() != nil {
 					return 0, false
 				}

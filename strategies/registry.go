@@ -13,6 +13,9 @@ type Info struct {
 	Description string
 	// Knob says what Config.Concurrency means to this strategy.
 	Knob string
+	// Lane says what a Result.Lane of this strategy numbers: what carries
+	// its requests ("worker", "connection", …), for a timeline's rows.
+	Lane string
 	// New builds the strategy. The caller closes the result with Close.
 	New func(Config) (Fetcher, error)
 	// inFlight is how many requests the strategy has in flight at most for
@@ -40,6 +43,7 @@ var registry = []Info{
 		Name:        "sequential",
 		Description: "one request after another on one goroutine: the baseline",
 		Knob:        "ignored (always 1)",
+		Lane:        "caller",
 		inFlight:    func(int, int) int { return 1 },
 		New:         func(c Config) (Fetcher, error) { return NewSequential(c), nil },
 	},
@@ -47,37 +51,43 @@ var registry = []Info{
 		Name:        "perrequest",
 		Description: "a goroutine per request, all at once: the article's thread per request",
 		Knob:        "ignored (one goroutine per job)",
+		Lane:        "goroutine",
 		inFlight:    func(_, jobs int) int { return max(1, jobs) },
 		New:         func(c Config) (Fetcher, error) { return NewPerRequest(c), nil },
 	},
 	{
 		Name:        "pool",
-		Description: "a fixed crew of worker goroutines fed from a channel: the thread pool",
+		Description: "a fixed crew of worker goroutines taking jobs in turn: the thread pool",
 		Knob:        "number of workers",
+		Lane:        "worker",
 		New:         func(c Config) (Fetcher, error) { return NewPool(c), nil },
 	},
 	{
 		Name:        "errgroup",
 		Description: "x/sync errgroup with SetLimit: a goroutine per request, a bounded number at once",
 		Knob:        "goroutines alive at once",
+		Lane:        "goroutine slot",
 		New:         func(c Config) (Fetcher, error) { return NewErrgroup(c), nil },
 	},
 	{
 		Name:        "epoll",
 		Description: "one goroutine, non-blocking sockets and an epoll loop on x/sys/unix: the article's select/poll",
 		Knob:        "requests in flight in the loop",
+		Lane:        "connection",
 		New:         func(c Config) (Fetcher, error) { return newOrError(NewEpoll(c)) },
 	},
 	{
 		Name:        "gnet",
 		Description: "gnet v2 event loops call a handler back with the data: the article's Twisted reactor",
 		Knob:        "requests in flight across the loops",
+		Lane:        "connection",
 		New:         func(c Config) (Fetcher, error) { return newOrError(NewGnet(c)) },
 	},
 	{
 		Name:        "fasthttp",
 		Description: "valyala/fasthttp's client from a fixed crew of workers: pooled objects, its own parser",
 		Knob:        "number of workers",
+		Lane:        "worker",
 		New:         func(c Config) (Fetcher, error) { return NewFastHTTP(c), nil },
 	},
 }

@@ -83,6 +83,13 @@ type Result struct {
 	// Start and End bracket the request. They come from time.Now and so carry
 	// the monotonic clock: End.Sub(Start) is immune to wall-clock changes.
 	Start, End time.Time
+	// Lane is what carried the request, numbered from 1 within the
+	// Fetcher: the worker (pool, fasthttp), the goroutine slot (errgroup),
+	// the request's own goroutine (perrequest: its index + 1), the one
+	// caller (sequential: 1) or the connection (epoll, gnet). It is 0 for a
+	// request that never got one: canceled before it started, or failed
+	// before a connection existed. A timeline draws a row per lane.
+	Lane int
 	// Class says what kind of failure this was; ClassOK on success.
 	Class Class
 	// Err is the underlying error; nil on success.

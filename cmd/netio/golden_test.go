@@ -71,7 +71,8 @@ var maskedKeys = map[string]bool{
 	"latency_ms": true, "goroutines_peak": true, "goroutines_process_peak": true, "goroutines_created": true,
 	"threads_peak": true, "ctx_switches_voluntary": true, "ctx_switches_involuntary": true, "ctx_switches_per_req": true,
 	"cpu_user_s": true, "cpu_sys_s": true, "cpu_us_per_req": true, "alloc_bytes_per_req": true, "allocs_per_req": true,
-	"max_rss_bytes": true, "start_ms": true, "end_ms": true,
+	"max_rss_bytes": true, "start_ms": true, "end_ms": true, "at_ms": true, "lane": true,
+	"latency_hist": true, "series": true,
 }
 
 // maskRunJSON masks run.json and writes it back indented.

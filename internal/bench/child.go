@@ -78,7 +78,7 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	stop := reportProgress(w, &counted.done, int64(requests*(spec.Count+1)))
 	defer stop()
 
-	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, requests), pages: pageJobs(spec.Pages)}
+	m := measurer{spec: spec, f: counted, gauge: gauge, inFlight: info.InFlight(spec.Concurrency, requests), lanes: info.Lane, pages: pageJobs(spec.Pages)}
 	if spec.Truth {
 		m.expect = groundTruth(spec.Seed, spec.Pages)
 	}
@@ -145,6 +145,7 @@ type measurer struct {
 	f        strategies.Fetcher
 	gauge    *strategies.Gauge
 	inFlight int
+	lanes    string // what a Span's Lane numbers (strategies.Info.Lane)
 	pages    []strategies.Job
 	expect   harness.Expect
 }
@@ -186,7 +187,7 @@ func (m measurer) measured(ctx context.Context, rep int, cold harness.Report) (r
 		return results.Run{}, err
 	}
 	run := newRun(m.spec, report, peaks)
-	run.Repetition, run.InFlight = rep, m.inFlight
+	run.Repetition, run.InFlight, run.Lanes = rep, m.inFlight, m.lanes
 	if ideal, ok := m.spec.Ideal(m.inFlight); ok {
 		s := ideal.Seconds()
 		run.IdealS = &s
@@ -212,7 +213,10 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 	// The result file owns its types; harness's have the same fields.
 	timeline := make([]results.Span, len(r.Timeline))
 	for i, s := range r.Timeline {
-		timeline[i] = results.Span(s)
+		timeline[i] = results.Span{Index: s.Index, Lane: s.Lane, StartMS: s.StartMS, EndMS: s.EndMS, Class: s.Class}
+		if spec.Mode == results.ModeOpen {
+			timeline[i].AtMS = &s.AtMS
+		}
 	}
 	return results.Run{
 		Point: p,
@@ -221,6 +225,8 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 		WallS:         r.Wall.Seconds(),
 		ThroughputRPS: r.Throughput(),
 		LatencyMS:     results.LatencyMS(r.Latency),
+		LatencyHist:   r.LatencyHist,
+		Series:        newSeries(r.Series),
 
 		GoroutinesPeak:        peaks.Goroutines,
 		GoroutinesProcessPeak: peaks.ProcessGoroutines,
@@ -269,3 +275,19 @@ func pageJobs(urls []string) []strategies.Job {
 
 // Close closes the strategy.
 func (c *countingFetcher) Close() error { return c.f.Close() }
+
+// newSeries is a pass's Series as the result file keeps it.
+func newSeries(s harness.Series) *results.Series {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	out := &results.Series{
+		IntervalMS:  ms(s.Interval),
+		Completions: s.Completions,
+		Errors:      s.Errors,
+		InFlight:    s.InFlight,
+		P99MS:       make([]float64, len(s.P99)),
+	}
+	for i, d := range s.P99 {
+		out.P99MS[i] = ms(d)
+	}
+	return out
+}
