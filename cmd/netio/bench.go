@@ -20,6 +20,7 @@ import (
 	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/mockserver"
+	"github.com/netio-lab/netio/report"
 	"github.com/netio-lab/netio/results"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -38,7 +39,9 @@ measured passes. Sweeps take lists: --concurrency 1,10,100,1000.
 
 Results go to a new folder under --out: run.json (every figure; see
 docs/results.md) and bench.txt (Go benchmark format: benchstat a/bench.txt
-b/bench.txt). Ctrl-C stops the point under way and keeps the completed ones.`
+b/bench.txt), and the report drawn from them: report.html (one file, offline)
+and report.md with its charts (see netio report). Ctrl-C stops the point
+under way and keeps the completed ones.`
 
 // benchFlags are the bench command's flags.
 type benchFlags struct {
@@ -63,6 +66,7 @@ type benchFlags struct {
 	jsonFile    string
 	quiet       bool
 	profileDir  string
+	noReport    bool
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -87,6 +91,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", filepath.Join("results", "runs"), "`folder` under which each bench writes a new folder of results")
 	fs.StringVar(&f.jsonFile, "json", "", "also write run.json to this `file` (- for standard output)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.noReport, "no-report", false, "do not write report.html and report.md into the run's folder")
 	fs.StringVar(&f.profileDir, "cpuprofile", "", "write a CPU profile of each point's measured passes into this `folder` (go tool pprof FILE)")
 }
 
@@ -172,6 +177,9 @@ func (f *benchFlags) report(stdout io.Writer, folder *results.Folder, file resul
 	if err := f.writeJSON(stdout, file); err != nil {
 		return err
 	}
+	if err := f.writeReport(stdout, dir, file); err != nil {
+		return err
+	}
 	switch {
 	case file.Interrupted:
 		kept := count(points, "completed point")
@@ -182,6 +190,24 @@ func (f *benchFlags) report(stdout io.Writer, folder *results.Folder, file resul
 	case len(file.Failures) > 0:
 		return fmt.Errorf("netio bench: %d of %d points failed (see the table and run.json)", len(file.Failures), points+len(file.Failures))
 	}
+	return nil
+}
+
+// writeReport draws the run's report into its folder and prints the path
+// of report.html, last (on stderr when stdout carries the JSON).
+func (f *benchFlags) writeReport(stdout io.Writer, dir string, file results.File) error {
+	if f.noReport || len(file.Runs) == 0 {
+		return nil
+	}
+	path, err := report.Write(dir, []string{dir}, []results.File{file})
+	if err != nil {
+		return fmt.Errorf("netio bench: the results are in %s, but %w", dir, err)
+	}
+	w := stdout
+	if f.jsonFile == "-" {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "Report: %s\n", path)
 	return nil
 }
 

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of TestBenchGo
 // After a deliberate change: go test ./cmd/netio -run TestBenchGolden -update.
 func TestBenchGolden(t *testing.T) {
 	out := t.TempDir()
-	_, stderr, code := runCmd("bench", "--strategy", "sequential,epoll", "--n", "12", "--concurrency", "3",
+	stdout, stderr, code := runCmd("bench", "--strategy", "sequential,epoll", "--n", "12", "--concurrency", "3",
 		"--latency", "1ms", "--count", "2", "--seed", "1", "--out", out)
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -42,6 +42,16 @@ func TestBenchGolden(t *testing.T) {
 	}
 	checkGolden(t, "bench-run.json.golden", maskRunJSON(t, runJSON))
 	checkGolden(t, "bench-bench.txt.golden", maskBenchText(benchTxt))
+	// The bench ends with its report, and says where it is, last.
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if want := "Report: " + filepath.Join(dir, "report.html"); lines[len(lines)-1] != want {
+		t.Errorf("last line %q; want %q", lines[len(lines)-1], want)
+	}
+	for _, name := range []string{"report.html", "report.md", "throughput.svg", "percentiles.svg", "timeline.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("the bench wrote no %s: %v", name, err)
+		}
+	}
 }
 
 // checkGolden compares got with testdata/name, or rewrites it with -update.

@@ -1,0 +1,124 @@
+// Package report turns netio result folders into a comparison report: one
+// self-contained report.html (inline SVG and CSS, nothing fetched, readable
+// offline and printable) and a report.md with its charts as SVG files
+// beside it, which renders on GitHub. Charts are drawn with gonum/plot.
+//
+// Write draws one or more runs; Compare (compare.go) sets a new run against
+// a base with benchstat's statistics; WriteTrace (trace.go) exports the
+// timelines for Perfetto. What every chart shows is in docs/report.md.
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/netio-lab/netio/results"
+)
+
+// The files Write makes in its folder, beside one SVG file per chart.
+const (
+	HTMLFile     = "report.html"
+	MarkdownFile = "report.md"
+)
+
+// Load reads the run folders. The error names the first folder that is
+// not one, or whose run.json cannot be read.
+func Load(dirs []string) ([]results.File, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("report: no run folder given")
+	}
+	files := make([]results.File, len(dirs))
+	for i, dir := range dirs {
+		f, err := results.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		files[i] = f
+	}
+	return files, nil
+}
+
+// Write draws the runs of files (read from dirs) into out: report.html,
+// report.md and the charts' SVG files. It returns the path of report.html.
+// Files appear whole or not at all: they are drawn in memory, written into
+// a staging folder in out and only then moved into place.
+func Write(out string, dirs []string, files []results.File) (string, error) {
+	ds := newDataset(dirs, files)
+	if len(ds.runs) == 0 {
+		return "", fmt.Errorf("report: %s: no measured runs to report", dirs[0])
+	}
+	charts, err := ds.charts()
+	if err != nil {
+		return "", err
+	}
+	page := ds.page(charts)
+	outputs := map[string][]byte{HTMLFile: page.html(), MarkdownFile: page.markdown()}
+	for _, c := range charts {
+		outputs[c.file] = c.svg
+	}
+	if err := writeAll(out, outputs); err != nil {
+		return "", err
+	}
+	return filepath.Join(out, HTMLFile), nil
+}
+
+// writeAll writes every file into dir through a staging folder, so that a
+// failure leaves none of them behind.
+func writeAll(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: cannot create %s: %w", dir, errors.Unwrap(err))
+	}
+	staging, err := os.MkdirTemp(dir, ".netio-report-*")
+	if err != nil {
+		return fmt.Errorf("report: cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	defer os.RemoveAll(staging)
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(staging, name), b, 0o644); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	for name := range files {
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	return nil
+}
+
+// page is a report's content before it is laid out as HTML or Markdown.
+type page struct {
+	title    string
+	sources  []string // the run folders
+	table    string   // the terminal table
+	mdTable  string   // the same as a Markdown table
+	charts   []chart
+	env      []results.Env
+	commands [][]string
+	notes    []string // what the report could not show, and why
+}
+
+// page gathers what the report says.
+func (ds *dataset) page(charts []chart) *page {
+	p := &page{title: "netio report", sources: ds.dirs, charts: charts}
+	for _, f := range ds.files {
+		p.env = append(p.env, f.Env)
+		p.commands = append(p.commands, f.Command)
+		if f.Interrupted {
+			p.notes = append(p.notes, "The run was interrupted: only the points it completed are shown.")
+		}
+		for _, fl := range f.Failures {
+			p.notes = append(p.notes, fmt.Sprintf("%s failed at %s: %s", fl.Strategy, results.BenchName(fl.Point), fl.Error))
+		}
+	}
+	var buf bytes.Buffer
+	joined := results.File{Summary: ds.summary, Settings: ds.files[0].Settings}
+	if err := results.WriteTable(&buf, joined); err == nil {
+		p.table = buf.String()
+	}
+	p.mdTable = markdownTable(ds.summary)
+	return p
+}

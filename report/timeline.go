@@ -1,0 +1,157 @@
+package report
+
+import (
+	"fmt"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/netio-lab/netio/results"
+)
+
+// gantt is a plotter of a timeline: each request a bar in its lane's row,
+// from its start to its end, coloured by its result class; in an open run
+// a grey line before the bar shows how long it waited in the client after
+// its intended start.
+type gantt struct {
+	spans []results.Span
+}
+
+// Plot draws the bars (plot.Plotter).
+func (g gantt) Plot(c draw.Canvas, p *plot.Plot) {
+	x, y := p.Transforms(&c)
+	half := max((y(1)-y(0))*0.4, vg.Points(0.4))
+	for _, s := range g.spans {
+		row := float64(s.Lane)
+		if s.AtMS != nil && *s.AtMS < s.StartMS {
+			c.StrokeLine2(draw.LineStyle{Color: grey, Width: vg.Points(0.5)}, x(*s.AtMS), y(row), x(s.StartMS), y(row))
+		}
+		x0, x1 := x(s.StartMS), max(x(s.EndMS), x(s.StartMS)+vg.Points(0.5))
+		bar := c.ClipPolygonXY([]vg.Point{{X: x0, Y: y(row) - half}, {X: x1, Y: y(row) - half}, {X: x1, Y: y(row) + half}, {X: x0, Y: y(row) + half}})
+		c.FillPolygon(classColor(s.Class), bar)
+	}
+}
+
+// DataRange is the time and lanes the spans cover (plot.DataRanger).
+func (g gantt) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = 0, 0
+	for _, s := range g.spans {
+		xmax, ymax = max(xmax, s.EndMS), max(ymax, float64(s.Lane))
+	}
+	return xmin, xmax, ymin - 0.5, ymax + 0.5
+}
+
+// timelineChart is a Gantt chart per strategy (its first repetition at
+// the focus point) with the requests in flight over time beneath it.
+func (ds *dataset) timelineChart() (*chart, error) {
+	var grid [][]*plot.Plot
+	for _, s := range ds.atFocus() {
+		runs := ds.runsOf(s.Point)
+		if len(runs) == 0 || len(runs[0].Timeline) == 0 {
+			continue
+		}
+		top, bottom, err := timelinePlots(runs[0])
+		if err != nil {
+			return nil, err
+		}
+		grid = append(grid, []*plot.Plot{top}, []*plot.Plot{bottom})
+	}
+	if len(grid) == 0 {
+		return nil, nil
+	}
+	svg, err := render(grid, chartWidth, chartHeight*0.42*vg.Length(len(grid)))
+	if err != nil {
+		return nil, err
+	}
+	return &chart{file: "timeline.svg", title: "When each request ran" + ds.focusLabel(), svg: svg,
+		caption: "A row per lane — what carried the request: a worker, a goroutine, a connection. Blue bars succeeded, vermillion failed, orange timed out, grey were canceled; a thin grey line before a bar is time waited in the client after the request was due. Beneath: requests in flight, averaged per interval. A sample of at most 2,000 requests per pass."}, nil
+}
+
+// timelinePlots are a run's Gantt chart and its in-flight line.
+func timelinePlots(r results.Run) (*plot.Plot, *plot.Plot, error) {
+	lanes := r.Lanes
+	if lanes == "" {
+		lanes = "lane"
+	}
+	top := newPlot(fmt.Sprintf("%s: %d of %d requests", r.Strategy, len(r.Timeline), r.OK+r.Failed), "", lanes)
+	top.Add(gantt{spans: r.Timeline})
+	bottom := newPlot("", "time since the pass began (ms)", "in flight")
+	if r.Series != nil {
+		// A step per interval: the mean holds over the whole interval, and
+		// a pass shorter than one interval still shows a line.
+		var xys plotter.XYs
+		w := r.Series.IntervalMS
+		for i, v := range r.Series.InFlight {
+			end := min(float64(i+1)*w, max(r.WallS*1000, float64(i)*w+1))
+			xys = append(xys, plotter.XY{X: float64(i) * w, Y: v}, plotter.XY{X: end, Y: v})
+		}
+		if err := addSeries(bottom, r.Strategy, xys); err != nil {
+			return nil, nil, err
+		}
+		bottom.Legend = plot.NewLegend()
+		bottom.Y.Min = 0
+	}
+	_, xmax, _, _ := gantt{spans: r.Timeline}.DataRange()
+	top.X.Min, top.X.Max = 0, xmax
+	bottom.X.Min, bottom.X.Max = 0, max(xmax, r.WallS*1000)
+	top.X.Max = bottom.X.Max
+	return top, bottom, nil
+}
+
+// openChart is, for open runs, throughput and p99 over time per strategy
+// (first repetition at the focus point), and the late and dropped
+// arrivals summed over the repetitions.
+func (ds *dataset) openChart() (*chart, error) {
+	var open []results.Summary
+	for _, s := range ds.atFocus() {
+		if s.Mode == results.ModeOpen {
+			open = append(open, s)
+		}
+	}
+	if len(open) == 0 {
+		return nil, nil
+	}
+	rate := newPlot("Throughput over time", "time since the pass began (s)", "completions/s")
+	p99 := newPlot("p99 latency over time", "time since the pass began (s)", "p99 (ms)")
+	var names []string
+	var late, dropped []float64
+	for _, s := range open {
+		names = append(names, s.Strategy)
+		late, dropped = append(late, float64(s.Late)), append(dropped, float64(s.Dropped))
+		runs := ds.runsOf(s.Point)
+		if len(runs) == 0 || runs[0].Series == nil {
+			continue
+		}
+		se := runs[0].Series
+		var tput, tail plotter.XYs
+		for i := range se.Completions {
+			t := (float64(i) + 0.5) * se.IntervalMS / 1000
+			tput = append(tput, plotter.XY{X: t, Y: float64(se.Completions[i]) / (se.IntervalMS / 1000)})
+			if se.Completions[i] > 0 {
+				tail = append(tail, plotter.XY{X: t, Y: se.P99MS[i]})
+			}
+		}
+		if err := addSeries(rate, s.Strategy, tput); err != nil {
+			return nil, err
+		}
+		if err := addSeries(p99, s.Strategy, tail); err != nil {
+			return nil, err
+		}
+	}
+	lateP, err := dotPlot("late arrivals (started > 2 ms after due)", "requests", names, late, false)
+	if err != nil {
+		return nil, err
+	}
+	droppedP, err := dotPlot("dropped arrivals (never finished)", "requests", names, dropped, false)
+	if err != nil {
+		return nil, err
+	}
+	svg, err := render([][]*plot.Plot{{rate, p99}, {lateP, droppedP}}, chartWidth*1.3, chartHeight*1.6)
+	if err != nil {
+		return nil, err
+	}
+	return &chart{file: "open.svg", title: "Open workload over time" + ds.focusLabel(), svg: svg,
+		caption: "Arrivals come at a fixed rate whether or not the client keeps up. A client that keeps up holds the rate flat and its p99 low; one that falls behind shows late arrivals, and latency counted from each request's due time grows."}, nil
+}
