@@ -43,7 +43,7 @@ func (l *Latencies) Count() int64 { return l.h.TotalCount() }
 
 // Encoded is the histogram in HdrHistogram's standard compressed form
 // (V2, deflate), base64: what run.json keeps, so that a reader can draw any
-// percentile and merge runs exactly. Decode it with DecodeLatencies.
+// percentile and merge runs exactly. results.DecodeHistogram decodes it.
 func (l *Latencies) Encoded() string {
 	b, err := l.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil { // only a failing compressor could: the histogram is valid

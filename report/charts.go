@@ -80,7 +80,7 @@ func (ds *dataset) idealLine() plotter.XYs {
 	best := map[float64]float64{}
 	var xs []float64
 	for _, r := range ds.runs {
-		if r.IdealS == nil || *r.IdealS <= 0 || r.InFlight != r.Concurrency {
+		if r.IdealS == nil || *r.IdealS <= 0 || r.InFlight != min(r.Concurrency, r.N) {
 			continue // sequential's ideal is one at a time, perrequest's all at once: not C/L
 		}
 		x := ds.sweep.value(r.Point)
@@ -145,7 +145,7 @@ func (c *chart) drawWith(render func(*plot.Plot) ([]byte, error), p *plot.Plot) 
 // 99.999 %, evenly spaced on the nines axis.
 var spectrumSteps = func() []float64 {
 	var ps []float64
-	for k := 6; k <= 100; k++ {
+	for k := 7; k <= 100; k++ { // from 55 %: the median is put first
 		ps = append(ps, 100*(1-math.Pow(10, -float64(k)/20)))
 	}
 	return ps
@@ -171,6 +171,9 @@ func (ds *dataset) spectrumChart() (*chart, error) {
 				break
 			}
 			xys = append(xys, plotter.XY{X: x, Y: float64(h.ValueAtPercentile(pct)) / 1000})
+		}
+		if len(xys) < 2 {
+			continue // one request: no spectrum to draw
 		}
 		if err := addSeries(p, s.Strategy, xys); err != nil {
 			return nil, err
@@ -268,6 +271,9 @@ func (ds *dataset) efficiencyChart() (*chart, error) {
 		}
 	}
 	p.X.Min, p.X.Max = 0, 1.05
+	for _, v := range warm {
+		p.X.Max = max(p.X.Max, v*1.05) // a pass can beat the ideal: a delay served a little short
+	}
 	warmKey, _ := plotter.NewScatter(plotter.XYs{})
 	warmKey.Shape, warmKey.Color = draw.CircleGlyph{}, palette[6]
 	coldKey, _ := plotter.NewScatter(plotter.XYs{})

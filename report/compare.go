@@ -106,7 +106,8 @@ type comparison struct {
 // WriteComparison sets every folder after the first against the first
 // and writes compare.html, compare.md and the overlaid percentile spectra
 // into out. It returns the path of compare.html.
-func WriteComparison(out string, dirs []string, files []results.File) (string, error) {
+func WriteComparison(out string, dirs []string, files []results.File) (path string, err error) {
+	defer recoverDrawing(&err)
 	var comps []comparison
 	for i := 1; i < len(files); i++ {
 		d, w := compare(files[0].Runs, files[i].Runs)
@@ -151,6 +152,9 @@ func overlaidSpectra(dirs []string, files []results.File) ([]byte, error) {
 				if x := 1 / (1 - pct/100); x <= float64(h.TotalCount()) {
 					xys = append(xys, plotter.XY{X: x, Y: float64(h.ValueAtPercentile(pct)) / 1000})
 				}
+			}
+			if len(xys) < 2 {
+				continue
 			}
 			line, err := plotter.NewLine(xys)
 			if err != nil {

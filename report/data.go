@@ -82,6 +82,25 @@ func findSweep(summary []results.Summary) sweep {
 
 var durationInModel = regexp.MustCompile(`[0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h)`)
 
+// alsoVaried names the settings other than the sweep's that differ
+// between points.
+func (ds *dataset) alsoVaried() []string {
+	var out []string
+	for _, sw := range sweeps {
+		if sw.name == ds.sweep.name {
+			continue
+		}
+		values := map[float64]bool{}
+		for _, s := range ds.summary {
+			values[sw.value(s.Point)] = true
+		}
+		if len(values) > 1 {
+			out = append(out, sw.name)
+		}
+	}
+	return out
+}
+
 // latencyOfModel is the first delay a latency model names, in ms
 // ("fixed:5ms" → 5); 0 if it names none.
 func latencyOfModel(model string) float64 {

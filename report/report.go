@@ -10,10 +10,14 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/netio-lab/netio/results"
 )
@@ -45,7 +49,8 @@ func Load(dirs []string) ([]results.File, error) {
 // report.md and the charts' SVG files. It returns the path of report.html.
 // Files appear whole or not at all: they are drawn in memory, written into
 // a staging folder in out and only then moved into place.
-func Write(out string, dirs []string, files []results.File) (string, error) {
+func Write(out string, dirs []string, files []results.File) (path string, err error) {
+	defer recoverDrawing(&err)
 	ds := newDataset(dirs, files)
 	if len(ds.runs) == 0 {
 		return "", fmt.Errorf("report: %s: no measured runs to report", dirs[0])
@@ -65,8 +70,19 @@ func Write(out string, dirs []string, files []results.File) (string, error) {
 	return filepath.Join(out, HTMLFile), nil
 }
 
-// writeAll writes every file into dir through a staging folder, so that a
-// failure leaves none of them behind.
+// recoverDrawing turns a panic while drawing (gonum panics on data it
+// cannot place, such as a log axis with nothing positive on it) into an
+// error: a run that measured fine must not end in a crash for its charts.
+func recoverDrawing(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("report: cannot draw the charts: %v", r)
+	}
+}
+
+// writeAll writes every file into dir through a staging folder: a
+// failure to write any of them leaves none behind, and each appears whole.
+// The pages are moved in last, so that a page never shows before its
+// charts.
 func writeAll(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: cannot create %s: %w", dir, errors.Unwrap(err))
@@ -81,12 +97,22 @@ func writeAll(dir string, files map[string][]byte) error {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	for name := range files {
+	names := slices.Sorted(maps.Keys(files))
+	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(isPage(a), isPage(b)) })
+	for _, name := range names {
 		if err := os.Rename(filepath.Join(staging, name), filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
 	return nil
+}
+
+// isPage is 1 for the HTML and Markdown pages, 0 for their charts.
+func isPage(name string) int {
+	if strings.HasSuffix(name, ".svg") {
+		return 0
+	}
+	return 1
 }
 
 // page is a report's content before it is laid out as HTML or Markdown.
@@ -113,6 +139,9 @@ func (ds *dataset) page(charts []chart) *page {
 		for _, fl := range f.Failures {
 			p.notes = append(p.notes, fmt.Sprintf("%s failed at %s: %s", fl.Strategy, results.BenchName(fl.Point), fl.Error))
 		}
+	}
+	if also := ds.alsoVaried(); len(also) > 0 {
+		p.notes = append(p.notes, fmt.Sprintf("The charts against %s join points that also differ in %s: read those from the table.", ds.sweep.name, strings.Join(also, ", ")))
 	}
 	var buf bytes.Buffer
 	joined := results.File{Summary: ds.summary, Settings: ds.files[0].Settings}

@@ -26,7 +26,9 @@ func (g gantt) Plot(c draw.Canvas, p *plot.Plot) {
 	for _, s := range g.spans {
 		row := float64(s.Lane)
 		if s.AtMS != nil && *s.AtMS < s.StartMS {
-			c.StrokeLine2(draw.LineStyle{Color: grey, Width: vg.Points(0.5)}, x(*s.AtMS), y(row), x(s.StartMS), y(row))
+			// Along the row's lower edge: the lane may still have been
+			// busy with the request before, whose bar it must not cross.
+			c.StrokeLine2(draw.LineStyle{Color: grey, Width: vg.Points(0.5)}, x(*s.AtMS), y(row)-half, x(s.StartMS), y(row)-half)
 		}
 		x0, x1 := x(s.StartMS), max(x(s.EndMS), x(s.StartMS)+vg.Points(0.5))
 		bar := c.ClipPolygonXY([]vg.Point{{X: x0, Y: y(row) - half}, {X: x1, Y: y(row) - half}, {X: x1, Y: y(row) + half}, {X: x0, Y: y(row) + half}})
@@ -128,7 +130,9 @@ func (ds *dataset) openChart() (*chart, error) {
 		var tput, tail plotter.XYs
 		for i := range se.Completions {
 			t := (float64(i) + 0.5) * se.IntervalMS / 1000
-			tput = append(tput, plotter.XY{X: t, Y: float64(se.Completions[i]) / (se.IntervalMS / 1000)})
+			// The last interval ends with the pass, often short of a whole one.
+			span := min(se.IntervalMS, max(runs[0].WallS*1000-float64(i)*se.IntervalMS, 1)) / 1000
+			tput = append(tput, plotter.XY{X: t, Y: float64(se.Completions[i]) / span})
 			if se.Completions[i] > 0 {
 				tail = append(tail, plotter.XY{X: t, Y: se.P99MS[i]})
 			}

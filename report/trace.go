@@ -20,13 +20,14 @@ type traceEvent struct {
 	Pid  int            `json:"pid"`
 	Tid  int            `json:"tid"`
 	Cat  string         `json:"cat,omitempty"`
+	ID   string         `json:"id,omitempty"` // async events: the pair's id
 	Args map[string]any `json:"args,omitempty"`
 }
 
 // WriteTrace writes the timelines of every run of files to path: a
 // process per run (strategy, point, repetition), a thread per lane, a
 // slice per request named by its result class; in an open run a "queued"
-// slice before it, from its due time to its start.
+// async event before it, from its due time to its start.
 func WriteTrace(path string, files []results.File) error {
 	var events []traceEvent
 	pid := 0
@@ -65,7 +66,13 @@ func runTrace(pid int, r results.Run) []traceEvent {
 			events = append(events, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: s.Lane, Args: map[string]any{"name": fmt.Sprintf("%s %d", lanes, s.Lane)}})
 		}
 		if s.AtMS != nil && *s.AtMS < s.StartMS {
-			events = append(events, traceEvent{Name: "queued", Ph: "X", Cat: "wait", Pid: pid, Tid: s.Lane, Ts: *s.AtMS * 1000, Dur: (s.StartMS - *s.AtMS) * 1000})
+			// Async events ("b"/"e", one id per job): waits overlap each
+			// other and the lane's previous request, which complete
+			// events on one track must not.
+			id := fmt.Sprint(s.Index)
+			events = append(events,
+				traceEvent{Name: "queued", Ph: "b", Cat: "wait", ID: id, Pid: pid, Tid: s.Lane, Ts: *s.AtMS * 1000},
+				traceEvent{Name: "queued", Ph: "e", Cat: "wait", ID: id, Pid: pid, Tid: s.Lane, Ts: s.StartMS * 1000})
 		}
 		events = append(events, traceEvent{Name: s.Class, Ph: "X", Cat: "request", Pid: pid, Tid: s.Lane,
 			Ts: s.StartMS * 1000, Dur: max(s.EndMS-s.StartMS, 0.001) * 1000, Args: map[string]any{"job": s.Index}})

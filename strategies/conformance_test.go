@@ -634,16 +634,33 @@ func testJobsReadByIndex(t *testing.T, info strategies.Info) {
 // testLanes checks Result.Lane: every request that ran names a lane from 1
 // to the most requests the strategy keeps in flight, and no lane carries
 // two requests at once.
+//
+// The server closes every connection after its response (body=close), and
+// three batches run on one fetcher: a strategy whose lanes are its
+// connections must give a closed connection's number to the next one, or
+// its lanes would grow past C.
 func testLanes(t *testing.T, info strategies.Info) {
 	srv := startServer(t, mockserver.Config{Seed: 3, Model: mockserver.Model{Delay: mockserver.Delay{Dist: "uniform", Latency: mockserver.Duration(4 * time.Millisecond), Jitter: mockserver.Duration(3 * time.Millisecond)}}})
 	const n, c = 60, 6
-	results, err := fetch(t, info, strategies.Config{Concurrency: c}, context.Background(), stationJobs(srv.URL(), n, ""))
+	f, err := info.New(strategies.Config{Concurrency: c})
 	if err != nil {
-		t.Fatalf("Fetch: %v", err)
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var results []strategies.Result
+	for range 3 {
+		col := newCollector(n)
+		if err := f.Fetch(context.Background(), strategies.JobList(stationJobs(srv.URL(), n, "?body=close")), col.done); err != nil {
+			t.Fatalf("Fetch: %v", err)
+		}
+		results = append(results, col.check(t)...)
 	}
 	most := info.InFlight(c, n)
 	byLane := map[int][]strategies.Result{}
 	for _, r := range results {
+		if r.Class != strategies.ClassOK {
+			t.Fatalf("job %d: %v; want ok", r.Index, r.Err)
+		}
 		if r.Lane < 1 || r.Lane > most {
 			t.Fatalf("job %d: lane %d; want 1..%d", r.Index, r.Lane, most)
 		}

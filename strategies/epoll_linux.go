@@ -44,8 +44,8 @@ type Epoll struct {
 	conns   map[int]*epollConn
 	idle    map[string][]*epollConn // keep-alive connections by address
 	targets urlCache[*target]
-	buf     []byte // the one read buffer: data is parsed before the next read
-	opened  int    // connections opened so far: the next one's lane is opened+1
+	buf     []byte   // the one read buffer: data is parsed before the next read
+	lanes   lanePool // the open connections' numbers, for Result.Lane
 	closed  bool
 	// wait is poller.Wait; a test puts a failing one in its place.
 	wait func(events []unix.EpollEvent, timeout time.Duration) (int, error)
@@ -288,13 +288,13 @@ func (e *Epoll) dial(addr string) (*epollConn, error) {
 		unix.Close(fd)
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
 	}
-	e.opened++
-	c := &epollConn{fd: fd, addr: addr, state: epollConnecting, events: unix.EPOLLOUT, exchange: exchange{lane: e.opened}}
+	c := &epollConn{fd: fd, addr: addr, state: epollConnecting, events: unix.EPOLLOUT}
 	if err := unix.EpollCtl(e.poller.FD, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: c.events, Fd: int32(fd)}); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
 	e.conns[fd] = c
+	c.exchange.lane = e.lanes.take()
 	return c, nil
 }
 
@@ -434,6 +434,7 @@ func (e *Epoll) drop(c *epollConn) {
 	}
 	delete(e.conns, c.fd)
 	unix.Close(c.fd)
+	e.lanes.give(c.exchange.lane)
 }
 
 // watch changes what the loop waits for on a connection.

@@ -35,8 +35,8 @@ func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 	g.SetLimit(e.limit)
 	// The goroutine slots, for Result.Lane: errgroup lets at most limit
 	// goroutines run, so a running one always finds a free slot here.
-	slots := make(chan int, e.limit)
-	for s := range e.limit {
+	slots := make(chan int, min(e.limit, jobs.Len()))
+	for s := range cap(slots) {
 		slots <- s + 1
 	}
 	startEach(ctx, jobs, done, func(i int, job Job) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/netio-lab/netio/strategies/internal/httpparse"
@@ -104,6 +105,38 @@ func resolve(ctx context.Context, hostPort string) (string, error) {
 		}
 	}
 	return net.JoinHostPort(best.String(), port), nil
+}
+
+// lanePool numbers the connections of an event-loop strategy for
+// Result.Lane. A closed connection's number goes back to the pool and to
+// the next connection opened, so that a run's lanes stay within the
+// connections open at once however often they are redialed. The zero
+// value is ready; gnet takes and frees numbers from several loops, hence
+// the lock (taken once per connection, not per request).
+type lanePool struct {
+	mu   sync.Mutex
+	free []int
+	next int
+}
+
+// take returns a free number, from 1.
+func (p *lanePool) take() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		lane := p.free[n-1]
+		p.free = p.free[:n-1]
+		return lane
+	}
+	p.next++
+	return p.next
+}
+
+// give returns a number to the pool.
+func (p *lanePool) give(lane int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, lane)
 }
 
 // exchange is one request's state in an event loop: where its response

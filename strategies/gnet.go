@@ -49,7 +49,6 @@ type Gnet struct {
 	idle    map[string][]*gnetConn // kept-alive connections by address
 	targets urlCache[*target]
 	closed  atomic.Bool
-	opened  atomic.Int64 // connections dialed so far, for Result.Lane
 }
 
 // gnetConnState is where a connection's request stands.
@@ -105,6 +104,7 @@ type gnetBatch struct {
 	// sends one before it claims a job, and release takes it back when
 	// the job ends. Nil in a closed batch, where the loops claim.
 	slots chan struct{}
+	lanes lanePool // the in-flight slots claims take, for Result.Lane
 }
 
 // gnetClaim is a job that has started: its index, when it started, and
@@ -113,6 +113,11 @@ type gnetClaim struct {
 	job    int
 	start  time.Time
 	target *target
+	// lane is the job's in-flight slot (Result.Lane), from its claim to its
+	// report. Not its connection: a job claimed waits for a dialer, and
+	// a job whose kept-alive connection was closed goes again on a new
+	// one, so a connection's number would have two requests at once.
+	lane int
 }
 
 // NewGnet starts the gnet client and its event loops. Close stops them.
@@ -249,7 +254,7 @@ func (b *gnetBatch) release() {
 			return
 		}
 		if err := c.target.err; err != nil {
-			b.report(finish(b.ctx, Result{Index: c.job, Start: c.start}, err))
+			b.report(finish(b.ctx, Result{Index: c.job, Start: c.start, Lane: c.lane}, err))
 			continue
 		}
 		b.start(c, nil)
@@ -260,7 +265,7 @@ func (b *gnetBatch) release() {
 // fail reports a claimed job that never reached a connection's loop, and
 // hands on its turn.
 func (b *gnetBatch) fail(c gnetClaim, err error) {
-	b.report(finish(b.ctx, Result{Index: c.job, Start: c.start}, err))
+	b.report(finish(b.ctx, Result{Index: c.job, Start: c.start, Lane: c.lane}, err))
 	b.release()
 }
 
@@ -285,7 +290,7 @@ func (b *gnetBatch) claim() (gnetClaim, bool) {
 	if job >= b.n {
 		return gnetClaim{}, false
 	}
-	return gnetClaim{job: job, start: time.Now(), target: b.g.targets.get(b.jobs.Job(job).URL, b.makeTarget)}, true
+	return gnetClaim{job: job, start: time.Now(), target: b.g.targets.get(b.jobs.Job(job).URL, b.makeTarget), lane: b.lanes.take()}, true
 }
 
 // start sends a claimed job on gc (a connection that just finished a
@@ -342,7 +347,7 @@ func (b *gnetBatch) dial(c gnetClaim) (*gnetConn, error) {
 		ctx, cancel = context.WithDeadline(ctx, c.start.Add(timeout))
 		defer cancel()
 	}
-	gc := &gnetConn{addr: c.target.addr, x: exchange{lane: int(b.g.opened.Add(1))}}
+	gc := &gnetConn{addr: c.target.addr}
 	nc, err := new(net.Dialer).DialContext(ctx, "tcp", gc.addr)
 	if err != nil {
 		return nil, err
@@ -380,6 +385,7 @@ func (b *gnetBatch) sendOnLoop(gc *gnetConn, c gnetClaim, reused bool) bool {
 		return false
 	}
 	gc.x.begin(c.job, c.target, c.start, b.g.cfg.maxBodyBytes())
+	gc.x.lane = c.lane
 	gc.batch, gc.reused, gc.state = b, reused, gnetQueued
 	if b.g.cfg.Timeout > 0 {
 		gc.deadlineJob.Store(int64(c.job))
@@ -466,7 +472,7 @@ func (gc *gnetConn) settle(err error, keep bool) {
 	gc.deadline.Store(0)
 	b := gc.batch
 	if err != nil && gc.reused && !gc.x.received && !timedOut && b.ctx.Err() == nil {
-		b.dials <- gnetClaim{gc.x.job, gc.x.start, gc.x.target} // the server had closed this kept-alive connection: again, on a fresh one
+		b.dials <- gnetClaim{gc.x.job, gc.x.start, gc.x.target, gc.x.lane} // the server had closed this kept-alive connection: again, on a fresh one
 		return
 	}
 	result := gc.x.result(b.ctx, err)
@@ -497,6 +503,9 @@ func (gc *gnetConn) settle(err error, keep bool) {
 // never claimed).
 func (b *gnetBatch) report(r Result) {
 	b.done(r)
+	if r.Lane > 0 {
+		b.lanes.give(r.Lane)
+	}
 	if b.left.Add(-1) == 0 {
 		close(b.finished)
 	}

@@ -321,12 +321,10 @@ func cancelFrom(ctx context.Context, first, count int, done func(Result)) {
 	}
 }
 
-// onLane records what carried a request (Result.Lane): the lane of a
-// request that never started stays 0.
+// onLane records what carried a request (Result.Lane). The requests a
+// strategy never handed to a lane are reported by cancelFrom, with lane 0.
 func onLane(res Result, lane int) Result {
-	if !res.Start.IsZero() && res.Class != ClassCanceled {
-		res.Lane = lane
-	}
+	res.Lane = lane
 	return res
 }
 

@@ -80,7 +80,7 @@ var registry = []Info{
 		Name:        "gnet",
 		Description: "gnet v2 event loops call a handler back with the data: the article's Twisted reactor",
 		Knob:        "requests in flight across the loops",
-		Lane:        "connection",
+		Lane:        "request slot",
 		New:         func(c Config) (Fetcher, error) { return newOrError(NewGnet(c)) },
 	},
 	{

@@ -86,9 +86,13 @@ type Result struct {
 	// Lane is what carried the request, numbered from 1 within the
 	// Fetcher: the worker (pool, fasthttp), the goroutine slot (errgroup),
 	// the request's own goroutine (perrequest: its index + 1), the one
-	// caller (sequential: 1) or the connection (epoll, gnet). It is 0 for a
-	// request that never got one: canceled before it started, or failed
-	// before a connection existed. A timeline draws a row per lane.
+	// caller (sequential: 1), the connection (epoll: numbered among those
+	// open at once, a closed connection's number reused) or the in-flight
+	// slot (gnet, whose requests wait for a dialer before they have a
+	// connection). It
+	// is 0 for a request that never got one: canceled before it started,
+	// or failed before a connection existed. A timeline draws a row per
+	// lane.
 	Lane int
 	// Class says what kind of failure this was; ClassOK on success.
 	Class Class
