@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -14,8 +15,9 @@ import (
 // BenchmarkProbes measures what watching a batch costs: the same batch
 // (pool, 500 pages, 50 workers, mock server in this process) fetched
 // plainly, and with everything a measured run adds around it: a Gauge in
-// the strategy, StartProbes/Stop (the sampler) and a ReadUsage on either
-// side. The target is a wall-time cost under 2 %:
+// the strategy, StartProbes/Stop (the sampler), a ReadUsage on either
+// side, and harness.Run's recorder (the tally, the latency histogram and
+// its encoding, the series over time, the timeline sample). The target is a wall-time cost under 2 %:
 //
 //	go test -run '^$' -bench Probes -benchtime 10x -count 6 ./harness | tee probes.txt
 //	go tool benchstat -col /probes probes.txt
@@ -47,8 +49,9 @@ func BenchmarkProbes(b *testing.B) {
 
 // Sinks for what the probes read, so that none of it is optimized away.
 var (
-	peaksSink harness.Peaks
-	usageSink harness.Usage
+	peaksSink  harness.Peaks
+	usageSink  harness.Usage
+	reportSink harness.Report
 )
 
 func benchProbes(b *testing.B, jobs []strategies.Job, probes bool) {
@@ -76,7 +79,12 @@ func benchProbes(b *testing.B, jobs []strategies.Job, probes bool) {
 		}
 		before := harness.ReadUsage()
 		p := harness.StartProbes(gauge)
-		batch()
+		report, err := harness.Run(context.Background(), f, strategies.JobList(jobs), nil)
+		if err != nil {
+			b.Fatalf("Run: %v", err)
+		}
+		failed += report.Failed
+		reportSink = report
 		peaksSink = p.Stop()
 		usageSink = harness.ReadUsage().Since(before)
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -164,14 +166,7 @@ func (ds *dataset) spectrumChart() (*chart, error) {
 		if err != nil || h == nil {
 			continue // a file without histograms: the table still has p50 and p99
 		}
-		var xys plotter.XYs
-		for _, pct := range append([]float64{50}, spectrumSteps...) {
-			x := 1 / (1 - pct/100)
-			if x > float64(h.TotalCount()) {
-				break
-			}
-			xys = append(xys, plotter.XY{X: x, Y: float64(h.ValueAtPercentile(pct)) / 1000})
-		}
+		xys := spectrum(h)
 		if len(xys) < 2 {
 			continue // one request: no spectrum to draw
 		}
@@ -186,6 +181,20 @@ func (ds *dataset) spectrumChart() (*chart, error) {
 	c := &chart{file: "percentiles.svg", title: "Latency percentile spectrum",
 		caption: "Each line is every request of every repetition, from the merged HDR histograms. Read across: 99 means one request in a hundred was slower than the line; a line ends where the run had too few requests to tell."}
 	return c.drawLegendAside(p)
+}
+
+// spectrum is a histogram's latency (ms) at each percentile of
+// spectrumSteps, x on the nines axis, as far as its count can tell.
+func spectrum(h *hdrhistogram.Histogram) plotter.XYs {
+	var xys plotter.XYs
+	for _, pct := range append([]float64{50}, spectrumSteps...) {
+		x := 1 / (1 - pct/100)
+		if x > float64(h.TotalCount()) {
+			break
+		}
+		xys = append(xys, plotter.XY{X: x, Y: float64(h.ValueAtPercentile(pct)) / 1000})
+	}
+	return xys
 }
 
 // nines makes the x axis the percentile axis: 1/(1−p) on a log scale,

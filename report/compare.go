@@ -147,12 +147,7 @@ func overlaidSpectra(dirs []string, files []results.File) ([]byte, error) {
 			if err != nil || h == nil {
 				continue
 			}
-			var xys plotter.XYs
-			for _, pct := range append([]float64{50}, spectrumSteps...) {
-				if x := 1 / (1 - pct/100); x <= float64(h.TotalCount()) {
-					xys = append(xys, plotter.XY{X: x, Y: float64(h.ValueAtPercentile(pct)) / 1000})
-				}
-			}
+			xys := spectrum(h)
 			if len(xys) < 2 {
 				continue
 			}

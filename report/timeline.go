@@ -115,7 +115,7 @@ func (ds *dataset) openChart() (*chart, error) {
 	if len(open) == 0 {
 		return nil, nil
 	}
-	rate := newPlot("Throughput over time", "time since the pass began (s)", "completions/s")
+	rate := newPlot("Throughput over time", "time since the pass began (s)", "successful completions/s")
 	p99 := newPlot("p99 latency over time", "time since the pass began (s)", "p99 (ms)")
 	var names []string
 	var late, dropped []float64
@@ -132,7 +132,9 @@ func (ds *dataset) openChart() (*chart, error) {
 			t := (float64(i) + 0.5) * se.IntervalMS / 1000
 			// The last interval ends with the pass, often short of a whole one.
 			span := min(se.IntervalMS, max(runs[0].WallS*1000-float64(i)*se.IntervalMS, 1)) / 1000
-			tput = append(tput, plotter.XY{X: t, Y: float64(se.Completions[i]) / span})
+			// Successes only: the requests canceled when time runs out all
+			// end at once, a spike that would flatten the rest.
+			tput = append(tput, plotter.XY{X: t, Y: float64(se.Completions[i]-se.Errors[i]) / span})
 			if se.Completions[i] > 0 {
 				tail = append(tail, plotter.XY{X: t, Y: se.P99MS[i]})
 			}
