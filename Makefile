@@ -1,7 +1,7 @@
 # netio: common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help build test fuzz vet fmt-check serve weather netio-bench strategies serve-bench peer-compare bench compare clean
+.PHONY: help build test lessons fuzz vet fmt-check serve weather netio-bench strategies serve-bench peer-compare bench compare clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -9,10 +9,15 @@ help: ## list the targets
 build: ## build bin/netio (it records its commit, wherever it runs)
 	$(GO) build -buildvcs=true -o bin/netio ./cmd/netio
 
-test: fmt-check vet ## format check, go vet, every test under the race detector, each benchmark once, then make fuzz
+test: fmt-check vet ## format check, go vet, every test under the race detector, each benchmark once, every lesson --quick, then make fuzz
 	$(GO) test -race -count=1 ./...
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	@$(MAKE) --no-print-directory lessons
 	@$(MAKE) --no-print-directory fuzz
+
+lessons: ## run every classroom lesson as netio demo NAME --quick: exit 1 if a lesson's claim does not hold
+	$(GO) build -o bin/netio ./cmd/netio
+	for l in $$(bin/netio demo --names); do bin/netio demo $$l --quick --no-pause > /dev/null || exit 1; echo "lesson $$l: its claim holds"; done
 
 # Each fuzz target runs for a count of executions, not a -fuzztime duration:
 # at the end of a duration Go 1.26's fuzz coordinator can race its own

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -30,7 +31,9 @@ func (g gantt) Plot(c draw.Canvas, p *plot.Plot) {
 			// busy with the request before, whose bar it must not cross.
 			c.StrokeLine2(draw.LineStyle{Color: grey, Width: vg.Points(0.5)}, x(*s.AtMS), y(row)-half, x(s.StartMS), y(row)-half)
 		}
-		x0, x1 := x(s.StartMS), max(x(s.EndMS), x(s.StartMS)+vg.Points(0.5))
+		// A hair short of its end, so that back-to-back requests on one
+		// lane (sequential's) stay apart.
+		x0, x1 := x(s.StartMS), max(x(s.EndMS)-vg.Points(0.75), x(s.StartMS)+vg.Points(0.5))
 		bar := c.ClipPolygonXY([]vg.Point{{X: x0, Y: y(row) - half}, {X: x1, Y: y(row) - half}, {X: x1, Y: y(row) + half}, {X: x0, Y: y(row) + half}})
 		c.FillPolygon(classColor(s.Class), bar)
 	}
@@ -79,6 +82,7 @@ func timelinePlots(r results.Run) (*plot.Plot, *plot.Plot, error) {
 	}
 	top := newPlot(fmt.Sprintf("%s: %d of %d requests", r.Strategy, len(r.Timeline), r.OK+r.Failed), "", lanes)
 	top.Add(gantt{spans: r.Timeline})
+	laneTicks(top, r.Timeline)
 	bottom := newPlot("", "time since the pass began (ms)", "in flight")
 	if r.Series != nil {
 		// A step per interval: the mean holds over the whole interval, and
@@ -160,4 +164,46 @@ func (ds *dataset) openChart() (*chart, error) {
 	}
 	return &chart{file: "open.svg", title: "Open workload over time" + ds.focusLabel(), svg: svg,
 		caption: "Arrivals come at a fixed rate whether or not the client keeps up. A client that keeps up holds the rate flat and its p99 low; one that falls behind shows late arrivals, and latency counted from each request's due time grows."}, nil
+}
+
+// TimelineSVG draws timelines as the report's Gantt charts, one above the
+// other on one time scale: what `netio demo --svg` saves. Each run needs
+// only its strategy, Lanes, Timeline and WallS.
+func TimelineSVG(runs []results.Run) (svg []byte, err error) {
+	defer recoverDrawing(&err)
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("report: no timeline to draw")
+	}
+	var grid [][]*plot.Plot
+	end := 0.0
+	for _, r := range runs {
+		end = max(end, r.WallS*1000)
+	}
+	for _, r := range runs {
+		p := newPlot(r.Strategy, "time since the batch began (ms)", r.Lanes)
+		p.Add(gantt{spans: r.Timeline})
+		laneTicks(p, r.Timeline)
+		p.X.Min, p.X.Max = 0, end
+		grid = append(grid, []*plot.Plot{p})
+	}
+	return render(grid, chartWidth, chartHeight*0.4*vg.Length(len(grid)))
+}
+
+// laneTicks labels each lane by its number when there are few: a lane is
+// a worker or a connection, never lane 1.5.
+func laneTicks(p *plot.Plot, spans []results.Span) {
+	most := 0
+	for _, s := range spans {
+		most = max(most, s.Lane)
+	}
+	if most > 12 {
+		return // gonum's own ticks, which fall on round numbers
+	}
+	var ticks plot.ConstantTicks
+	for lane := 0; lane <= most; lane++ {
+		if lane > 0 || slices.ContainsFunc(spans, func(s results.Span) bool { return s.Lane == 0 }) {
+			ticks = append(ticks, plot.Tick{Value: float64(lane), Label: fmt.Sprint(lane)})
+		}
+	}
+	p.Y.Tick.Marker = ticks
 }

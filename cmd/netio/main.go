@@ -7,6 +7,7 @@
 //	netio serve [--addr 127.0.0.1:8080] [--seed N] [--latency D] [--jitter D]
 //	netio bench [--strategy all|a,b] [--n N] [--concurrency C,…] [--latency D,…] [--count K] …
 //	netio report RUN_DIR… [--out DIR] | --compare BASE NEW… | --trace FILE RUN_DIR
+//	netio demo [NAME] [--quick] [--no-pause] [--svg FILE]
 //	netio strategies
 //
 // Run "netio help" or "netio COMMAND --help" for details.
@@ -44,6 +45,7 @@ var commands = []struct {
 	{"weather", command{"fetch current conditions for a few stations: the article's program", runWeather, false}},
 	{"serve", command{"run the mock NOAA server until interrupted", runServe, false}},
 	{"bench", command{"measure strategies side by side, each in a process of its own", runBench, false}},
+	{"demo", command{"classroom lessons: a live experiment each, drawn as a timeline, its claim checked", runDemo, false}},
 	{"report", command{"draw runs as one offline HTML page and Markdown with charts; compare runs", runReport, false}},
 	{"strategies", command{"list the fetch strategies, in teaching order", runStrategies, false}},
 	{benchChildCommand, command{"measure one point of a bench (netio bench runs it)", runBenchChild, true}},

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/netio-lab/netio/lessons"
+	"github.com/netio-lab/netio/report"
+	"github.com/netio-lab/netio/results"
+)
+
+const demoSynopsis = `netio demo [NAME] [--quick] [--no-pause] [--svg FILE] [--width N]
+
+With no NAME, lists the lessons. With one, runs it: the setup and a question
+to predict, a pause for Enter (on a terminal, unless --no-pause), the
+experiment on a mock server started for it, a timeline that fills in as the
+requests finish (a row per lane: what carried each request), then the
+measured numbers beside the predicted ones and a short explanation.
+
+On a terminal the timeline is redrawn in place, in colour unless NO_COLOR is
+set; otherwise the final picture is printed once, in plain ASCII.
+--quick runs the lesson at small sizes and exits 1 if its claim does not
+hold (CI runs every lesson so). Lessons and teachers' notes: docs/lessons/.`
+
+func runDemo(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("demo")
+	quick := fs.Bool("quick", false, "small sizes; exit 1 if the lesson's claim does not hold")
+	noPause := fs.Bool("no-pause", false, "do not wait for Enter before the experiment")
+	svg := fs.String("svg", "", "save the final timeline to this SVG `file`")
+	width := fs.Int("width", 80, "columns of the timeline")
+	namesOnly := fs.Bool("names", false, "list the lessons' names only, one per line (for scripts)")
+	names, help, err := parse(fs, args)
+	switch {
+	case err != nil:
+		return err
+	case help:
+		printHelp(stdout, fs, demoSynopsis)
+		return nil
+	case *namesOnly:
+		fmt.Fprintln(stdout, strings.Join(lessonNames(), "\n"))
+		return nil
+	case len(names) == 0:
+		listLessons(stdout)
+		return nil
+	case len(names) > 1:
+		return usageErrorf("netio demo: one lesson at a time, got %d", len(names))
+	case *width < 40:
+		return usageErrorf("netio demo: --width must be at least 40, got %d", *width)
+	}
+	lesson, ok := lessons.Lookup(names[0])
+	if !ok {
+		return usageErrorf("netio demo: unknown lesson %q (valid: %s)", names[0], strings.Join(lessonNames(), ", "))
+	}
+	if *svg != "" {
+		if err := results.CheckWritable(*svg); err != nil {
+			return usageErrorf("netio demo: --svg: %v", strings.TrimPrefix(err.Error(), "results: "))
+		}
+	}
+	return demo(ctx, stdout, lesson, demoSettings{quick: *quick, pause: !*noPause && isTerminal(os.Stdin), svg: *svg, width: *width})
+}
+
+type demoSettings struct {
+	quick, pause bool
+	svg          string
+	width        int
+}
+
+func listLessons(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LESSON\tTAKES\tWHAT IT SHOWS")
+	for _, l := range lessons.All() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", l.Name, l.Duration, l.Summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nRun one: netio demo NAME (--quick for a short run that checks its claim).")
+}
+
+func lessonNames() []string {
+	var names []string
+	for _, l := range lessons.All() {
+		names = append(names, l.Name)
+	}
+	return names
+}
+
+// demo runs one lesson and prints it.
+func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSettings) error {
+	fmt.Fprintf(stdout, "%s\n\n%s\n\nPredict: %s\n", l.Name, wrap(l.Setup, s.width), wrap(l.Question, s.width-9))
+	if s.pause {
+		fmt.Fprint(stdout, "\nPress Enter to run it.")
+		bufio.NewReader(os.Stdin).ReadString('\n')
+	}
+	fmt.Fprintln(stdout)
+	tty := isTerminal(stdout)
+	color := tty && os.Getenv("NO_COLOR") == ""
+	var view *liveView
+	if tty {
+		view = &liveView{w: stdout, width: s.width, color: color}
+	}
+	out, err := l.Run(ctx, lessons.Options{Quick: s.quick}, view.draw)
+	if err != nil {
+		return fmt.Errorf("netio demo %s: %w", l.Name, err)
+	}
+	if view != nil {
+		view.clear()
+	}
+	lessons.Render(stdout, out.Timelines, s.width, color)
+	printClaims(stdout, out.Claims)
+	fmt.Fprintf(stdout, "\n%s\n", wrap(l.Explain, s.width))
+	if s.svg != "" {
+		if err := saveTimelineSVG(s.svg, out.Timelines); err != nil {
+			return fmt.Errorf("netio demo: --svg: %w", err)
+		}
+		fmt.Fprintf(stdout, "\nTimeline: %s\n", s.svg)
+	}
+	if s.quick && !out.Holds() {
+		return errors.New("netio demo " + l.Name + ": the lesson's claim did not hold (see the table)")
+	}
+	return nil
+}
+
+func printClaims(w io.Writer, claims []lessons.Claim) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tCLAIM\tPREDICTED\tMEASURED")
+	for _, c := range claims {
+		mark := "ok"
+		if !c.Holds {
+			mark = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, c.Statement, c.Predicted, c.Measured)
+	}
+	tw.Flush()
+}
+
+// saveTimelineSVG draws the lesson's timelines with the report's Gantt
+// renderer.
+func saveTimelineSVG(path string, timelines []lessons.Timeline) error {
+	runs := make([]results.Run, len(timelines))
+	for i, tl := range timelines {
+		runs[i] = results.Run{Point: results.Point{Strategy: tl.Title}, Lanes: tl.Lanes, Timeline: tl.Spans, WallS: tl.EndMS / 1000}
+	}
+	b, err := report.TimelineSVG(runs)
+	if err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+// liveView redraws the timeline in place on a terminal: it moves the
+// cursor up over the last frame and writes the new one over it, line by
+// line, each line cleared first, so nothing flickers (no clear screen) in
+// a terminal, tmux or over SSH. A plain ANSI renderer rather than a TUI
+// library: the view is one block of lines redrawn and takes no input, and
+// Ctrl-C is the command's own interrupt (docs/lessons/README.md).
+type liveView struct {
+	w     io.Writer
+	width int
+	color bool
+
+	mu    sync.Mutex
+	lines int // lines of the last frame
+	last  time.Time
+}
+
+// draw shows a frame, at most every 30 ms (the final one always).
+func (v *liveView) draw(timelines []lessons.Timeline) {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if time.Since(v.last) < 30*time.Millisecond && !allEnded(timelines) {
+		return
+	}
+	v.last = time.Now()
+	var b strings.Builder
+	lessons.Render(&b, timelines, v.width, v.color)
+	frame := strings.TrimSuffix(b.String(), "\n")
+	v.moveUp()
+	for line := range strings.SplitSeq(frame, "\n") {
+		fmt.Fprintf(v.w, "\x1b[2K%s\n", line)
+	}
+	v.lines = strings.Count(frame, "\n") + 1
+}
+
+// clear removes the last frame, for the final picture to take its place.
+func (v *liveView) clear() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.moveUp()
+	fmt.Fprint(v.w, "\x1b[J")
+	v.lines = 0
+}
+
+func (v *liveView) moveUp() {
+	if v.lines > 0 {
+		fmt.Fprintf(v.w, "\x1b[%dA\r", v.lines)
+	}
+}
+
+func allEnded(timelines []lessons.Timeline) bool {
+	for _, tl := range timelines {
+		if tl.EndMS == 0 {
+			return false
+		}
+	}
+	return len(timelines) > 0
+}
+
+// wrap folds text at width columns.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	col := 0
+	for _, word := range strings.Fields(text) {
+		if col > 0 && col+1+len([]rune(word)) > width {
+			b.WriteString("\n")
+			col = 0
+		} else if col > 0 {
+			b.WriteString(" ")
+			col++
+		}
+		b.WriteString(word)
+		col += len([]rune(word))
+	}
+	return b.String()
+}

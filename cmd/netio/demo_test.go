@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDemoListsTheLessons(t *testing.T) {
+	stdout, _, code := runCmd("demo")
+	if code != 0 || !strings.Contains(stdout, "waiting") {
+		t.Errorf("exit %d, stdout %q; want 0 and the lessons listed", code, stdout)
+	}
+}
+
+func TestDemoUnknownLesson(t *testing.T) {
+	stdout, stderr, code := runCmd("demo", "wating")
+	if code != 2 || !strings.Contains(stderr, `unknown lesson "wating" (valid: waiting`) || stdout != "" || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line listing the valid lessons", code, stdout, stderr)
+	}
+}
+
+// TestDemoQuickRunsAndSavesItsTimeline runs a lesson as CI does and checks
+// the plain-text picture (stdout is not a terminal here) and the SVG.
+func TestDemoQuickRunsAndSavesItsTimeline(t *testing.T) {
+	svg := filepath.Join(t.TempDir(), "waiting.svg")
+	stdout, stderr, code := runCmd("demo", "waiting", "--quick", "--no-pause", "--svg", svg)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+	}
+	for _, want := range []string{"Predict:", "caller 1", "connection 3", "PREDICTED", "MEASURED"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "\x1b[") {
+		t.Error("escape sequences in output that is not a terminal; want plain ASCII")
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, new(struct {
+		XMLName xml.Name `xml:"svg"`
+	})); err != nil {
+		t.Errorf("--svg: not an SVG document: %v", err)
+	}
+}

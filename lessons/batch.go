@@ -1,0 +1,119 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/netio-lab/netio/mockserver"
+	"github.com/netio-lab/netio/results"
+	"github.com/netio-lab/netio/strategies"
+)
+
+// page is one page a lesson fetches: a city and how long the server waits
+// before it answers.
+type page struct {
+	icao, city string
+	delay      time.Duration
+}
+
+// jobs makes the strategies' jobs for pages on srv, each page with its own
+// delay (a query override: the server's other settings stand).
+func jobs(srv *mockserver.Server, pages []page) strategies.JobList {
+	out := make(strategies.JobList, len(pages))
+	for i, p := range pages {
+		out[i] = strategies.Job{Name: p.city, URL: mockserver.PageURL(srv.URL(), p.icao, mockserver.Overrides{Latency: p.delay})}
+	}
+	return out
+}
+
+// board is the timelines of a lesson as they fill in: strategies' done
+// callbacks add to it from their goroutines, and the live view reads it.
+type board struct {
+	mu        sync.Mutex
+	timelines []Timeline
+	live      func([]Timeline)
+}
+
+// snapshot copies the timelines, for the live view.
+func (b *board) snapshot() []Timeline {
+	out := slices.Clone(b.timelines)
+	for i := range out {
+		out[i].Spans = slices.Clone(out[i].Spans)
+	}
+	return out
+}
+
+// batch is one strategy's run on the board: its results, by job index.
+type batch struct {
+	Results []strategies.Result
+	Wall    time.Duration
+	Order   []int // job indexes in the order they finished
+}
+
+// fetch runs one strategy over js with concurrency c, adding a timeline
+// to the board and drawing it live as each request finishes.
+func (b *board) fetch(ctx context.Context, name string, c int, js strategies.JobList) (batch, error) {
+	return b.fetchSlow(ctx, name, c, js, 0)
+}
+
+// fetchSlow is fetch with a done callback that sleeps for slow after
+// recording each result: the mistake lesson blocking-callback makes on
+// purpose (Fetcher's contract says done must not block).
+func (b *board) fetchSlow(ctx context.Context, name string, c int, js strategies.JobList, slow time.Duration) (batch, error) {
+	info, err := strategies.Lookup(name)
+	if err != nil {
+		return batch{}, fmt.Errorf("lessons: %w", err)
+	}
+	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 10 * time.Second})
+	if err != nil {
+		return batch{}, fmt.Errorf("lessons: %s: %w", name, err)
+	}
+	defer f.Close()
+	names := make([]string, len(js))
+	for i, j := range js {
+		names[i] = j.Name
+	}
+	b.mu.Lock()
+	row := len(b.timelines)
+	b.timelines = append(b.timelines, Timeline{Title: name, Lanes: info.Lane, Names: names})
+	b.mu.Unlock()
+
+	out := batch{Results: make([]strategies.Result, len(js))}
+	start := time.Now()
+	ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
+	err = f.Fetch(ctx, js, func(r strategies.Result) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		out.Results[r.Index] = r
+		out.Order = append(out.Order, r.Index)
+		tl := &b.timelines[row]
+		tl.Spans = append(tl.Spans, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
+		b.live(b.snapshot())
+		if slow > 0 {
+			b.mu.Unlock()
+			time.Sleep(slow) // outside the lock: only this callback's caller waits
+			b.mu.Lock()
+		}
+	})
+	out.Wall = time.Since(start)
+	b.mu.Lock()
+	b.timelines[row].EndMS = float64(out.Wall.Microseconds()) / 1000
+	b.live(b.snapshot())
+	b.mu.Unlock()
+	return out, err
+}
+
+// startServer starts a mock server in this process for one lesson run.
+func startServer() (*mockserver.Server, error) {
+	srv, err := mockserver.Start(mockserver.Config{Seed: 1})
+	if err != nil {
+		return nil, fmt.Errorf("lessons: start the mock server: %w", err)
+	}
+	return srv, nil
+}
+
+// msString prints a duration in whole milliseconds.
+func msString(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }

@@ -1,0 +1,73 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/netio-lab/netio/mockserver"
+)
+
+// blockingCallback shows the event loop's one rule: a callback runs on
+// the loop, so while it blocks nothing else on the loop moves. The same
+// slow callback in a pool of goroutines stalls only the worker that runs
+// it.
+var blockingCallback = Lesson{
+	Name:     "blocking-callback",
+	Summary:  "a done callback that sleeps 50 ms: the event loop stalls behind it, a pool does not",
+	Duration: time.Second,
+	Setup: "Eight pages, 50 ms each, all eight in flight at once. After each page arrives, " +
+		"the program's done callback does 50 ms of blocking work (a sleep, standing for a slow " +
+		"disk write or a lock held too long). epoll runs every callback on its one loop goroutine; " +
+		"pool runs each on the worker goroutine that fetched the page.",
+	Question: "How long will each strategy take for the eight pages?",
+	Explain: "epoll's loop can only do one thing at a time: while a callback sleeps, no socket is " +
+		"read, no other page is processed, and the eight 50 ms callbacks run end to end (the " +
+		"timeline shows each bar waiting for the one before). The pool's workers sleep side by " +
+		"side, so the total stays near one page plus one callback. This is why an event loop's " +
+		"callbacks must never block, the article's warning: hand slow work to another goroutine.",
+	run: runBlocking,
+}
+
+func runBlocking(ctx context.Context, o Options, live func([]Timeline)) (Outcome, error) {
+	// Eight pages keep both timelines on one 80×24 screen.
+	n, delay, slow := 8, 50*time.Millisecond, 50*time.Millisecond
+	if o.Quick {
+		n = 6
+	}
+	srv, err := startServer()
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer srv.Close()
+	stations := mockserver.Stations()
+	pages := make([]page, n)
+	for i := range pages {
+		pages[i] = page{stations[i%len(stations)].ICAO, stations[i%len(stations)].City, delay}
+	}
+	names := []string{"epoll", "pool"}
+	if o.Strategies != nil {
+		names = o.Strategies
+	}
+	b := &board{live: live}
+	var out Outcome
+	serial := time.Duration(n) * slow // the callbacks end to end
+	for i, name := range names {
+		got, err := b.fetchSlow(ctx, name, n, jobs(srv, pages), slow)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if i == 0 { // the event loop: the callbacks run one after another
+			out.Claims = append(out.Claims, Claim{Statement: name + " stalls behind each callback",
+				Predicted: fmt.Sprintf("≥ %d × %s = %s", n, msString(slow), msString(serial)), Measured: msString(got.Wall),
+				Holds: got.Wall >= serial*9/10})
+			continue
+		}
+		bound := 3 * (delay + slow)
+		out.Claims = append(out.Claims, Claim{Statement: name + " sleeps its callbacks side by side",
+			Predicted: "≈ " + msString(delay+slow) + " (< " + msString(bound) + ")", Measured: msString(got.Wall),
+			Holds: got.Wall < bound})
+	}
+	out.Timelines = b.snapshot()
+	return out, nil
+}

@@ -1,0 +1,93 @@
+// Package lessons holds netio's classroom demonstrations. Each lesson is
+// one idea of the article, shown by a live experiment on a mock server of
+// its own: it states a setup and a question to predict, runs, draws what
+// happened as a timeline (a row per lane: what carried each request), and
+// checks its own claim, so that a lesson whose claim stops holding fails
+// (`netio demo NAME --quick`, run in CI). One lesson per file; the
+// registry is All. The pages for teachers are in docs/lessons/.
+package lessons
+
+import (
+	"context"
+	"time"
+
+	"github.com/netio-lab/netio/results"
+)
+
+// Lesson is one demonstration.
+type Lesson struct {
+	Name     string        // on the command line: netio demo NAME
+	Summary  string        // one line, for the list
+	Duration time.Duration // about how long a full run takes (--quick: less)
+	Setup    string        // the paragraph read before it runs
+	Question string        // what to predict
+	Explain  string        // a few lines after it ran, tied to the article
+	run      func(ctx context.Context, o Options, live func([]Timeline)) (Outcome, error)
+}
+
+// Options are a lesson run's settings.
+type Options struct {
+	// Quick runs the lesson at small sizes, for CI: the claim is checked
+	// with margins that hold on a loaded machine.
+	Quick bool
+	// Strategies, when set, replaces the strategies the lesson compares:
+	// how a test shows that a lesson's check can fail (a sequential
+	// strategy named where a concurrent one belongs must break the claim).
+	Strategies []string
+}
+
+// Outcome is what a lesson run measured.
+type Outcome struct {
+	Timelines []Timeline
+	Claims    []Claim
+}
+
+// Holds reports whether every claim held.
+func (o Outcome) Holds() bool {
+	for _, c := range o.Claims {
+		if !c.Holds {
+			return false
+		}
+	}
+	return true
+}
+
+// Claim is one prediction set beside its measurement.
+type Claim struct {
+	Statement string // "perrequest takes about the longest delay"
+	Predicted string // "≈ 360 ms"
+	Measured  string // "364 ms"
+	Holds     bool
+}
+
+// Timeline is one strategy's batch as the lesson draws it.
+type Timeline struct {
+	Title string         // the strategy, and what it was asked
+	Lanes string         // what a lane is for it (strategies.Info.Lane)
+	Names []string       // each job's label, by index ("London")
+	Spans []results.Span // one per finished request, times from the batch's start
+	EndMS float64        // the batch's wall time, once it is over; 0 while it runs
+}
+
+// Run runs the lesson. live, if not nil, is called with the timelines so
+// far each time a request finishes, from the lesson's goroutine or the
+// strategy's: it must not block.
+func (l Lesson) Run(ctx context.Context, o Options, live func([]Timeline)) (Outcome, error) {
+	if live == nil {
+		live = func([]Timeline) {}
+	}
+	return l.run(ctx, o, live)
+}
+
+// All lists the lessons in teaching order.
+func All() []Lesson { return []Lesson{waiting, blockingCallback} }
+
+// Lookup finds a lesson by name.
+func Lookup(name string) (Lesson, bool) {
+	for _, l := range All() {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return Lesson{}, false
+}

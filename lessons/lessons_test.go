@@ -1,0 +1,112 @@
+package lessons_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/netio-lab/netio/internal/leaktest"
+	"github.com/netio-lab/netio/lessons"
+	"github.com/netio-lab/netio/results"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Options...) }
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestEveryLessonHoldsQuick runs each lesson as CI does (netio demo NAME
+// --quick): its claims must hold.
+func TestEveryLessonHoldsQuick(t *testing.T) {
+	for _, l := range lessons.All() {
+		t.Run(l.Name, func(t *testing.T) {
+			out, err := l.Run(context.Background(), lessons.Options{Quick: true}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range out.Claims {
+				if !c.Holds {
+					t.Errorf("%s: predicted %s, measured %s", c.Statement, c.Predicted, c.Measured)
+				}
+			}
+			if len(out.Timelines) == 0 || len(out.Claims) == 0 {
+				t.Errorf("%d timelines, %d claims; want some of each", len(out.Timelines), len(out.Claims))
+			}
+		})
+	}
+}
+
+// TestLessonsFailWhenTheClaimIsBroken runs each lesson with the wrong
+// strategies in its places: its check must say the claim did not hold.
+func TestLessonsFailWhenTheClaimIsBroken(t *testing.T) {
+	broken := map[string][]string{
+		"waiting":           {"sequential", "sequential", "epoll"}, // sequential named as concurrent
+		"blocking-callback": {"pool", "pool"},                      // a pool named as the event loop
+	}
+	for _, l := range lessons.All() {
+		t.Run(l.Name, func(t *testing.T) {
+			wrong, ok := broken[l.Name]
+			if !ok {
+				t.Fatalf("no broken setting for lesson %s: add one here", l.Name)
+			}
+			out, err := l.Run(context.Background(), lessons.Options{Quick: true, Strategies: wrong}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Holds() {
+				t.Errorf("claims %+v all hold with %v; want the lesson to fail", out.Claims, wrong)
+			}
+		})
+	}
+}
+
+func TestLiveViewSeesEveryRequest(t *testing.T) {
+	l, _ := lessons.Lookup("waiting")
+	var frames, last int
+	_, err := l.Run(context.Background(), lessons.Options{Quick: true}, func(tls []lessons.Timeline) {
+		frames++
+		last = 0
+		for _, tl := range tls {
+			last += len(tl.Spans)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames < 9 || last != 9 {
+		t.Errorf("%d frames, the last with %d requests; want one per request and batch end, all 9 at the end", frames, last)
+	}
+}
+
+// TestRenderGolden draws a fixed pair of timelines as plain ASCII.
+func TestRenderGolden(t *testing.T) {
+	tls := []lessons.Timeline{
+		{Title: "sequential", Lanes: "caller", Names: []string{"Tokyo", "London"}, EndMS: 300, Spans: []results.Span{
+			{Index: 0, Lane: 1, StartMS: 0, EndMS: 200, Class: "ok"},
+			{Index: 1, Lane: 1, StartMS: 200, EndMS: 300, Class: "ok"},
+		}},
+		{Title: "epoll", Lanes: "connection", Names: []string{"Tokyo", "London"}, EndMS: 200, Spans: []results.Span{
+			{Index: 0, Lane: 1, StartMS: 0, EndMS: 200, Class: "ok"},
+			{Index: 1, Lane: 2, StartMS: 0, EndMS: 100, Class: "timeout"},
+		}},
+	}
+	var got bytes.Buffer
+	lessons.Render(&got, tls, 60, false)
+	golden := filepath.Join("testdata", "render.golden")
+	if *update {
+		os.WriteFile(golden, got.Bytes(), 0o644)
+	}
+	want, _ := os.ReadFile(golden)
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("got\n%s\nwant\n%s", got.Bytes(), want)
+	}
+	var colored bytes.Buffer
+	lessons.Render(&colored, tls, 60, true)
+	if !bytes.Contains(colored.Bytes(), []byte("\x1b[33m")) || bytes.Contains(got.Bytes(), []byte("\x1b")) {
+		t.Error("want ANSI colour (yellow for the timeout) only when asked for")
+	}
+}

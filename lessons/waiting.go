@@ -1,0 +1,104 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// waiting is the article's first point: a program that waits for one page
+// before it asks for the next takes the sum of the waits; one that asks
+// for all of them at once, with threads or with an event loop, takes about
+// the longest, and the answers come back in the order the server gives
+// them, not the order they were asked.
+var waiting = Lesson{
+	Name:     "waiting",
+	Summary:  "three pages one after another, then all at once: the sum of the waits against the longest",
+	Duration: 3 * time.Second,
+	Setup: "The weather reader asks for three pages: Tokyo, New York and London. The server " +
+		"takes 360 ms to answer Tokyo, 240 ms for New York and 120 ms for London. We fetch them " +
+		"three ways: sequential (one after another), perrequest (a goroutine each, the article's " +
+		"threads) and epoll (one goroutine and an event loop, the article's select/poll).",
+	Question: "How long will each way take, and in which order will the answers arrive?",
+	Explain: "Sequential spends the whole time waiting, one page at a time, so its waits add up. " +
+		"Perrequest and epoll have all three requests out at once and wait for them together: " +
+		"the total is the longest single wait, and the answers arrive as the server sends them, " +
+		"London first. Goroutines wait in the runtime's poller; the event loop waits in one " +
+		"epoll_wait — the same waiting, shared, which is the article's point about both.",
+	run: runWaiting,
+}
+
+// The pages, asked in this order; the server answers them in the reverse.
+var waitingPages = []page{
+	{"RJTT", "Tokyo", 360 * time.Millisecond},
+	{"KNYC", "New York", 240 * time.Millisecond},
+	{"EGLC", "London", 120 * time.Millisecond},
+}
+
+func runWaiting(ctx context.Context, o Options, live func([]Timeline)) (Outcome, error) {
+	pages := slices.Clone(waitingPages)
+	if o.Quick { // a third of the time, the same shape
+		for i := range pages {
+			pages[i].delay /= 3
+		}
+	}
+	srv, err := startServer()
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer srv.Close()
+	var sum, longest time.Duration
+	for _, p := range pages {
+		sum, longest = sum+p.delay, max(longest, p.delay)
+	}
+	names := []string{"sequential", "perrequest", "epoll"}
+	if o.Strategies != nil {
+		names = o.Strategies
+	}
+	b := &board{live: live}
+	var out Outcome
+	for i, name := range names {
+		got, err := b.fetch(ctx, name, len(pages), jobs(srv, pages))
+		if err != nil {
+			return Outcome{}, err
+		}
+		for _, r := range got.Results {
+			if !r.OK() {
+				return Outcome{}, fmt.Errorf("lessons: waiting: %s: page %d: %v", name, r.Index, r.Err)
+			}
+		}
+		concurrent := i > 0 // the first is the baseline; the others ask for all at once
+		out.Claims = append(out.Claims, waitingClaims(name, concurrent, got, sum, longest, pages)...)
+	}
+	out.Timelines = b.snapshot()
+	return out, nil
+}
+
+// waitingClaims checks one strategy's batch: the baseline takes about the
+// sum and answers in order; a concurrent one about the longest, in the
+// order the server answers. The margins hold on a loaded machine: the
+// sequential total must reach 90 % of the sum, a concurrent one stay
+// under the longest wait plus half the gap to the sum.
+func waitingClaims(name string, concurrent bool, b batch, sum, longest time.Duration, pages []page) []Claim {
+	order := make([]string, len(b.Order))
+	for i, k := range b.Order {
+		order[i] = pages[k].city
+	}
+	arrived := strings.Join(order, ", ")
+	if !concurrent {
+		inOrder := slices.IsSorted(b.Order)
+		return []Claim{
+			{Statement: name + " takes the sum of the waits", Predicted: "≈ " + msString(sum), Measured: msString(b.Wall),
+				Holds: b.Wall >= sum*9/10},
+			{Statement: name + " answers in the order asked", Predicted: "Tokyo, New York, London", Measured: arrived, Holds: inOrder},
+		}
+	}
+	reversed := slices.IsSortedFunc(b.Order, func(a, c int) int { return c - a })
+	return []Claim{
+		{Statement: name + " takes about the longest wait", Predicted: "≈ " + msString(longest), Measured: msString(b.Wall),
+			Holds: b.Wall >= longest && b.Wall < longest+(sum-longest)/2},
+		{Statement: name + " answers as the server does", Predicted: "London, New York, Tokyo", Measured: arrived, Holds: reversed},
+	}
+}
