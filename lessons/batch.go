@@ -17,6 +17,7 @@ import (
 type page struct {
 	icao, city string
 	delay      time.Duration
+	fault      string // a fault to force (mockserver.FaultKinds), or none
 }
 
 // jobs makes the strategies' jobs for pages on srv, each page with its own
@@ -24,7 +25,11 @@ type page struct {
 func jobs(srv *mockserver.Server, pages []page) strategies.JobList {
 	out := make(strategies.JobList, len(pages))
 	for i, p := range pages {
-		out[i] = strategies.Job{Name: p.city, URL: mockserver.PageURL(srv.URL(), p.icao, mockserver.Overrides{Latency: p.delay})}
+		name := p.city
+		if p.fault != "" {
+			name = p.fault
+		}
+		out[i] = strategies.Job{Name: name, URL: mockserver.PageURL(srv.URL(), p.icao, mockserver.Overrides{Latency: p.delay, Fault: p.fault})}
 	}
 	return out
 }
@@ -56,18 +61,31 @@ type batch struct {
 // fetch runs one strategy over js with concurrency c, adding a timeline
 // to the board and drawing it live as each request finishes.
 func (b *board) fetch(ctx context.Context, name string, c int, js strategies.JobList) (batch, error) {
-	return b.fetchSlow(ctx, name, c, js, 0)
+	return b.fetchWith(ctx, name, c, js, fetchOptions{})
 }
 
-// fetchSlow is fetch with a done callback that sleeps for slow after
-// recording each result: the mistake lesson blocking-callback makes on
-// purpose (Fetcher's contract says done must not block).
-func (b *board) fetchSlow(ctx context.Context, name string, c int, js strategies.JobList, slow time.Duration) (batch, error) {
+// fetchOptions change how fetchWith runs a batch.
+type fetchOptions struct {
+	// slow makes the done callback sleep this long after recording each
+	// result: the mistake lesson blocking-callback makes on purpose
+	// (Fetcher's contract says done must not block).
+	slow time.Duration
+	// timeout is the per-request timeout; zero means 10 s.
+	timeout time.Duration
+}
+
+// fetchWith is fetch with options.
+func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies.JobList, o fetchOptions) (batch, error) {
+	slow := o.slow
+	timeout := o.timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
 	info, err := strategies.Lookup(name)
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %w", err)
 	}
-	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 10 * time.Second})
+	f, err := info.New(strategies.Config{Concurrency: c, Timeout: timeout})
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %s: %w", name, err)
 	}

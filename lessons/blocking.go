@@ -43,7 +43,7 @@ func runBlocking(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 	stations := mockserver.Stations()
 	pages := make([]page, n)
 	for i := range pages {
-		pages[i] = page{stations[i%len(stations)].ICAO, stations[i%len(stations)].City, delay}
+		pages[i] = page{icao: stations[i%len(stations)].ICAO, city: stations[i%len(stations)].City, delay: delay}
 	}
 	names := []string{"epoll", "pool"}
 	if o.Strategies != nil {
@@ -53,7 +53,7 @@ func runBlocking(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 	var out Outcome
 	serial := time.Duration(n) * slow // the callbacks end to end
 	for i, name := range names {
-		got, err := b.fetchSlow(ctx, name, n, jobs(srv, pages), slow)
+		got, err := b.fetchWith(ctx, name, n, jobs(srv, pages), fetchOptions{slow: slow})
 		if err != nil {
 			return Outcome{}, err
 		}

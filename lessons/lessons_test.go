@@ -46,12 +46,16 @@ func TestLessonsFailWhenTheClaimIsBroken(t *testing.T) {
 	broken := map[string][]string{
 		"waiting":           {"sequential", "sequential", "epoll"}, // sequential named as concurrent
 		"blocking-callback": {"pool", "pool"},                      // a pool named as the event loop
+		"failures":          nil,                                   // no strategy misclassifies today: its check is broken on purpose in failures_test.go
 	}
 	for _, l := range lessons.All() {
 		t.Run(l.Name, func(t *testing.T) {
 			wrong, ok := broken[l.Name]
-			if !ok {
+			switch {
+			case !ok:
 				t.Fatalf("no broken setting for lesson %s: add one here", l.Name)
+			case wrong == nil:
+				t.Skipf("skipping: no strategy breaks %s's claim; its check is tested on made-up results (failures_test.go)", l.Name)
 			}
 			out, err := l.Run(context.Background(), lessons.Options{Quick: true, Strategies: wrong}, nil)
 			if err != nil {

@@ -66,8 +66,8 @@ func laneName(kind string, lane int) string {
 	if kind == "" {
 		kind = "lane"
 	}
-	if len(kind) > 11 {
-		kind = kind[:11]
+	if len(kind) > 12 {
+		kind = kind[:12]
 	}
 	return fmt.Sprintf("%s %d", kind, lane)
 }

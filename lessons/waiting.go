@@ -32,9 +32,9 @@ var waiting = Lesson{
 
 // The pages, asked in this order; the server answers them in the reverse.
 var waitingPages = []page{
-	{"RJTT", "Tokyo", 360 * time.Millisecond},
-	{"KNYC", "New York", 240 * time.Millisecond},
-	{"EGLC", "London", 120 * time.Millisecond},
+	{icao: "RJTT", city: "Tokyo", delay: 360 * time.Millisecond},
+	{icao: "KNYC", city: "New York", delay: 240 * time.Millisecond},
+	{icao: "EGLC", city: "London", delay: 120 * time.Millisecond},
 }
 
 func runWaiting(ctx context.Context, o Options, live func([]Timeline)) (Outcome, error) {

@@ -1,0 +1,39 @@
+package lessons
+
+import (
+	"testing"
+	"time"
+
+	"github.com/netio-lab/netio/strategies"
+)
+
+// TestFailureClaimsCatchMisclassification feeds the failures lesson's
+// check made-up batches: the right classes within the timeout hold; a
+// misclassified fault, or a wait past the timeout, does not.
+func TestFailureClaimsCatchMisclassification(t *testing.T) {
+	timeout := 300 * time.Millisecond
+	right := func() batch {
+		b := batch{Wall: timeout + 5*time.Millisecond}
+		for _, f := range failurePages {
+			b.Results = append(b.Results, strategies.Result{Class: strategies.Class(f.class)})
+		}
+		return b
+	}
+	holds := func(cs []Claim) bool { return Outcome{Claims: cs}.Holds() }
+	if cs := failureClaims("pool", right(), timeout); !holds(cs) {
+		t.Errorf("right classes in time: %+v; want the claims to hold", cs)
+	}
+	wrong := right()
+	wrong.Results[0].Class = strategies.ClassEOF // the reset, called eof
+	if holds(failureClaims("pool", wrong, timeout)) {
+		t.Error("a reset classified eof by pool passed; want the claim to fail")
+	}
+	if !holds(failureClaims("fasthttp", wrong, timeout)) {
+		t.Error("fasthttp's reset as eof failed; want it predicted (its client hides the reset)")
+	}
+	slow := right()
+	slow.Wall = 3 * timeout
+	if holds(failureClaims("pool", slow, timeout)) {
+		t.Error("a batch that waited three timeouts passed; want the bound to fail")
+	}
+}
