@@ -72,6 +72,12 @@ type fetchOptions struct {
 	slow time.Duration
 	// timeout is the per-request timeout; zero means 10 s.
 	timeout time.Duration
+	// onDone, if set, runs in the done callback, outside the board's lock:
+	// the lesson's own work per result (shared-state's counter).
+	onDone func()
+	// offBoard keeps the batch off the timelines (a batch of hundreds of
+	// lanes that would not fit a screen).
+	offBoard bool
 }
 
 // fetchWith is fetch with options.
@@ -110,15 +116,21 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 		tl := &b.timelines[row]
 		tl.Spans = append(tl.Spans, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
 		b.live(b.snapshot())
-		if slow > 0 {
+		if slow > 0 || o.onDone != nil {
 			b.mu.Unlock()
 			time.Sleep(slow) // outside the lock: only this callback's caller waits
+			if o.onDone != nil {
+				o.onDone()
+			}
 			b.mu.Lock()
 		}
 	})
 	out.Wall = time.Since(start)
 	b.mu.Lock()
 	b.timelines[row].EndMS = float64(out.Wall.Microseconds()) / 1000
+	if o.offBoard {
+		b.timelines = slices.Delete(b.timelines, row, row+1)
+	}
 	b.live(b.snapshot())
 	b.mu.Unlock()
 	return out, err
