@@ -137,8 +137,11 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 }
 
 // startServer starts a mock server in this process for one lesson run.
-func startServer() (*mockserver.Server, error) {
-	srv, err := mockserver.Start(mockserver.Config{Seed: 1})
+func startServer() (*mockserver.Server, error) { return startServerWith(mockserver.Model{}) }
+
+// startServerWith starts one with a behaviour model (a queue, say).
+func startServerWith(m mockserver.Model) (*mockserver.Server, error) {
+	srv, err := mockserver.Start(mockserver.Config{Seed: 1, Model: m})
 	if err != nil {
 		return nil, fmt.Errorf("lessons: start the mock server: %w", err)
 	}
