@@ -47,7 +47,10 @@ func Render(w io.Writer, timelines []Timeline, width int, color bool) {
 			fmt.Fprintf(w, "%-*s|%s|\n", label, laneName(tl.Lanes, lane), paint(row, classes, color))
 		}
 	}
-	fmt.Fprintf(w, "%-*s0%*.0f ms\n", label, "", cols, scale)
+	// The axis ends under the rows' last column, " ms" and all: a line
+	// wider than the terminal would wrap and throw the live view's
+	// redrawing off by a line.
+	fmt.Fprintf(w, "%-*s0%*.0f ms\n", label, "", cols-3, scale)
 }
 
 // lanesOf lists a timeline's lanes in order.

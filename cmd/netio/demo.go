@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	quick := fs.Bool("quick", false, "small sizes; exit 1 if the lesson's claim does not hold")
 	noPause := fs.Bool("no-pause", false, "do not wait for Enter before the experiment")
 	svg := fs.String("svg", "", "save the final timeline to this SVG `file`")
-	width := fs.Int("width", 80, "columns of the timeline")
+	width := fs.Int("width", 80, "columns of the timeline: at most the terminal's, or the live view's lines wrap")
 	namesOnly := fs.Bool("names", false, "list the lessons' names only, one per line (for scripts)")
 	names, help, err := parse(fs, args)
 	switch {
@@ -106,7 +106,10 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 		view = &liveView{w: stdout, width: s.width, color: color}
 	}
 	out, err := l.Run(ctx, lessons.Options{Quick: s.quick}, view.draw)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return interruptedf("netio demo %s: interrupted", l.Name)
+	case err != nil:
 		return fmt.Errorf("netio demo %s: %w", l.Name, err)
 	}
 	if view != nil {
