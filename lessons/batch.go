@@ -20,6 +20,18 @@ type page struct {
 	fault      string // a fault to force (mockserver.FaultKinds), or none
 }
 
+// stationPages is n pages going round the station catalogue, each with
+// the same delay.
+func stationPages(n int, delay time.Duration) []page {
+	stations := mockserver.Stations()
+	pages := make([]page, n)
+	for i := range pages {
+		st := stations[i%len(stations)]
+		pages[i] = page{icao: st.ICAO, city: st.City, delay: delay}
+	}
+	return pages
+}
+
 // jobs makes the strategies' jobs for pages on srv, each page with its own
 // delay (a query override: the server's other settings stand).
 func jobs(srv *mockserver.Server, pages []page) strategies.JobList {

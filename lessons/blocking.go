@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/netio-lab/netio/mockserver"
 )
 
 // blockingCallback shows the event loop's one rule: a callback runs on
@@ -40,11 +38,7 @@ func runBlocking(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 		return Outcome{}, err
 	}
 	defer srv.Close()
-	stations := mockserver.Stations()
-	pages := make([]page, n)
-	for i := range pages {
-		pages[i] = page{icao: stations[i%len(stations)].ICAO, city: stations[i%len(stations)].City, delay: delay}
-	}
+	pages := stationPages(n, delay)
 	names := []string{"epoll", "pool"}
 	if o.Strategies != nil {
 		names = o.Strategies

@@ -45,14 +45,10 @@ func runPoolSize(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 	if o.Strategies != nil {
 		strategy = o.Strategies[0]
 	}
-	stations := mockserver.Stations()
 	b := &board{live: live}
 	var out Outcome
 	for _, c := range sizes {
-		pages := make([]page, c*perWorker)
-		for i := range pages {
-			pages[i] = page{icao: stations[i%len(stations)].ICAO, city: stations[i%len(stations)].City, delay: latency}
-		}
+		pages := stationPages(c*perWorker, latency)
 		// Only the knee's neighbours on the screen: 16 lanes would not fit.
 		onBoard := c == servers || c == 2*servers
 		got, err := b.fetchWith(ctx, strategy, c, jobs(srv, pages), fetchOptions{offBoard: !onBoard})

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/netio-lab/netio/mockserver"
 )
 
 // sharedState is the article's shared counter: callbacks that count the
@@ -53,12 +51,8 @@ func runSharedState(ctx context.Context, o Options, live func([]Timeline)) (Outc
 		return Outcome{}, err
 	}
 	defer srv.Close()
-	stations := mockserver.Stations()
-	pages := make([]page, n)
-	for i := range pages {
-		// One delay for all: the answers, and so the callbacks, come together.
-		pages[i] = page{icao: stations[i%len(stations)].ICAO, city: stations[i%len(stations)].City, delay: 20 * time.Millisecond}
-	}
+	// One delay for all: the answers, and so the callbacks, come together.
+	pages := stationPages(n, 20*time.Millisecond)
 	loop, goroutines := "epoll", "perrequest"
 	if o.Strategies != nil {
 		loop, goroutines = o.Strategies[0], o.Strategies[1]
