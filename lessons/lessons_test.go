@@ -33,8 +33,8 @@ func TestEveryLessonHoldsQuick(t *testing.T) {
 					t.Errorf("%s: predicted %s, measured %s", c.Statement, c.Predicted, c.Measured)
 				}
 			}
-			if len(out.Timelines) == 0 || len(out.Claims) == 0 {
-				t.Errorf("%d timelines, %d claims; want some of each", len(out.Timelines), len(out.Claims))
+			if len(out.Claims) == 0 || (len(out.Timelines) == 0 && l.Name != "one-loop") {
+				t.Errorf("%d timelines, %d claims; want some of each (one-loop: thousands of lanes, no timeline)", len(out.Timelines), len(out.Claims))
 			}
 		})
 	}
@@ -46,9 +46,10 @@ func TestLessonsFailWhenTheClaimIsBroken(t *testing.T) {
 	broken := map[string][]string{
 		"waiting":           {"sequential", "sequential", "epoll"}, // sequential named as concurrent
 		"pool-size":         {"sequential"},                        // one at a time whatever C is
+		"one-loop":          nil,                                   // its claims follow the strategy's name: broken on made-up peaks in checks_test.go
 		"blocking-callback": {"pool", "pool"},                      // a pool named as the event loop
 		"shared-state":      {"perrequest", "perrequest"},          // goroutines named as the event loop
-		"failures":          nil,                                   // no strategy misclassifies today: its check is broken on purpose in failures_test.go
+		"failures":          nil,                                   // no strategy misclassifies today: its check is broken on purpose in checks_test.go
 	}
 	for _, l := range lessons.All() {
 		t.Run(l.Name, func(t *testing.T) {
@@ -57,7 +58,7 @@ func TestLessonsFailWhenTheClaimIsBroken(t *testing.T) {
 			case !ok:
 				t.Fatalf("no broken setting for lesson %s: add one here", l.Name)
 			case wrong == nil:
-				t.Skipf("skipping: no strategy breaks %s's claim; its check is tested on made-up results (failures_test.go)", l.Name)
+				t.Skipf("skipping: no strategy breaks %s's claim; its check is tested on made-up results (checks_test.go)", l.Name)
 			case l.Name == "shared-state" && raceTest:
 				t.Skip("skipping: broken, shared-state races on purpose, and the race detector would fail this test for it (run go test without -race)")
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/strategies"
 )
 
@@ -35,5 +36,30 @@ func TestFailureClaimsCatchMisclassification(t *testing.T) {
 	slow.Wall = 3 * timeout
 	if holds(failureClaims("pool", slow, timeout)) {
 		t.Error("a batch that waited three timeouts passed; want the bound to fail")
+	}
+}
+
+// TestOneLoopClaimsCatchTheWrongCounts feeds the one-loop lesson's check
+// made-up peaks: an event loop with several goroutines, or a goroutine
+// strategy with fewer than one per connection, must fail it.
+func TestOneLoopClaimsCatchTheWrongCounts(t *testing.T) {
+	cases := []struct {
+		strategy   string
+		goroutines int64
+		holds      bool
+	}{
+		{"epoll", 1, true},
+		{"epoll", 3, false},
+		{"gnet", 6, true},
+		{"gnet", 400, false},
+		{"pool", 1200, true},
+		{"pool", 50, false},
+		{"perrequest", 399, false},
+	}
+	for _, c := range cases {
+		got := oneLoopClaim(c.strategy, 400, harness.Peaks{Goroutines: c.goroutines, Threads: 8}, 1000)
+		if got.Holds != c.holds {
+			t.Errorf("%s with %d goroutines at C=400: holds %v; want %v", c.strategy, c.goroutines, got.Holds, c.holds)
+		}
 	}
 }

@@ -1,0 +1,99 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/strategies"
+)
+
+// oneLoop is the C10K question: what does it cost to hold many
+// connections open at once? A goroutine (or a thread) per connection costs
+// one each; an event loop holds them all with one.
+var oneLoop = Lesson{
+	Name:     "one-loop",
+	Summary:  "1,000 and 5,000 connections held open by a 1 s delay: goroutines per strategy, one for the event loop",
+	Duration: 15 * time.Second,
+	Setup: "The server holds every page for 1 s, and each strategy fetches C pages with all C in " +
+		"flight at once, so C connections stay open together. We count the strategy's own goroutines " +
+		"at their peak (exactly, as netio bench does), the process's OS threads and the bytes allocated " +
+		"per connection (by the whole process: the mock server runs in it too, the same for every " +
+		"strategy), for C = 1,000 and 5,000.",
+	Question: "How many goroutines will pool, perrequest, epoll and gnet need for 5,000 connections?",
+	Explain: "pool and perrequest spend a goroutine per request in flight, plus net/http's two per " +
+		"connection: their count grows with C. epoll holds every connection in one epoll set and " +
+		"waits on all of them with one goroutine; gnet with one per event loop and its ticker: " +
+		"constant in C. Threads hardly move either way: Go parks waiting goroutines in its poller " +
+		"without a thread each, which is why goroutines are cheap — but not free: their stacks and " +
+		"net/http's buffers show in the bytes per connection. (The article's C10K: with a thread per " +
+		"connection, 10,000 of them was the wall.)",
+	run: runOneLoop,
+}
+
+func runOneLoop(ctx context.Context, o Options, live func([]Timeline)) (Outcome, error) {
+	sizes, delay := []int{1000, 5000}, time.Second // 5,000: both ends in this process stay inside 20,000 descriptors
+	if o.Quick {
+		sizes, delay = []int{100, 400}, 200*time.Millisecond
+	}
+	srv, err := startServer()
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer srv.Close()
+	names := []string{"pool", "perrequest", "epoll", "gnet"}
+	if o.Strategies != nil {
+		names = o.Strategies
+	}
+	var out Outcome
+	for _, name := range names {
+		for _, c := range sizes {
+			peaks, perConn, err := holdOpen(ctx, name, c, jobs(srv, stationPages(c, delay)))
+			if err != nil {
+				return Outcome{}, err
+			}
+			out.Claims = append(out.Claims, oneLoopClaim(name, c, peaks, perConn))
+		}
+	}
+	return out, nil
+}
+
+// holdOpen fetches js with all of them in flight and returns the peaks
+// and the bytes allocated per connection.
+func holdOpen(ctx context.Context, name string, c int, js strategies.JobList) (harness.Peaks, float64, error) {
+	info, err := strategies.Lookup(name)
+	if err != nil {
+		return harness.Peaks{}, 0, fmt.Errorf("lessons: %w", err)
+	}
+	gauge := new(strategies.Gauge)
+	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 30 * time.Second, Gauge: gauge})
+	if err != nil {
+		return harness.Peaks{}, 0, fmt.Errorf("lessons: %s: %w", name, err)
+	}
+	defer f.Close()
+	before := harness.ReadUsage()
+	probes := harness.StartProbes(gauge)
+	rep, err := harness.Run(ctx, f, js, nil)
+	peaks := probes.Stop()
+	if err != nil {
+		return peaks, 0, err
+	}
+	if rep.Failed > 0 {
+		return peaks, 0, fmt.Errorf("lessons: one-loop: %s at C=%d: %d of %d requests failed (%v)", name, c, rep.Failed, c, rep.Errors)
+	}
+	return peaks, float64(harness.ReadUsage().Since(before).AllocBytes) / float64(c), nil
+}
+
+// oneLoopClaim: goroutine strategies need at least a goroutine per
+// connection; the event loops a handful, whatever C is.
+func oneLoopClaim(name string, c int, p harness.Peaks, perConn float64) Claim {
+	measured := fmt.Sprintf("%d goroutines, %d threads, %.1f kB alloc/conn", p.Goroutines, p.Threads, perConn/1000)
+	switch name {
+	case "epoll":
+		return Claim{Statement: fmt.Sprintf("epoll, C = %d: one goroutine", c), Predicted: "1 goroutine", Measured: measured, Holds: p.Goroutines == 1}
+	case "gnet":
+		return Claim{Statement: fmt.Sprintf("gnet, C = %d: its loops and ticker", c), Predicted: "≤ 16 goroutines", Measured: measured, Holds: p.Goroutines <= 16}
+	}
+	return Claim{Statement: fmt.Sprintf("%s, C = %d: a goroutine per connection", name, c), Predicted: fmt.Sprintf("≥ %d goroutines", c), Measured: measured, Holds: p.Goroutines >= int64(c)}
+}
