@@ -80,7 +80,9 @@ func (l Lesson) Run(ctx context.Context, o Options, live func([]Timeline)) (Outc
 }
 
 // All lists the lessons in teaching order.
-func All() []Lesson { return []Lesson{waiting, poolSize, oneLoop, blockingCallback, sharedState, failures} }
+func All() []Lesson {
+	return []Lesson{waiting, poolSize, oneLoop, blockingCallback, sharedState, failures}
+}
 
 // Lookup finds a lesson by name.
 func Lookup(name string) (Lesson, bool) {
