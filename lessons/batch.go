@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -103,7 +104,7 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %w", err)
 	}
-	f, err := info.New(strategies.Config{Concurrency: c, Timeout: timeout})
+	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: timeout})
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %s: %w", name, err)
 	}
@@ -146,6 +147,22 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	b.live(b.snapshot())
 	b.mu.Unlock()
 	return out, err
+}
+
+// newFetcher builds a strategy; a test puts an unavailable one in its
+// place.
+var newFetcher = func(info strategies.Info, cfg strategies.Config) (strategies.Fetcher, error) { return info.New(cfg) }
+
+// unavailable reports whether err says a strategy cannot run on this
+// system, and if so adds a claim saying so to out: the lesson shows the
+// strategies it can, and never a zero that looks measured.
+func unavailable(err error, out *Outcome) bool {
+	var u *strategies.UnavailableError
+	if !errors.As(err, &u) {
+		return false
+	}
+	out.Claims = append(out.Claims, Claim{Statement: u.Strategy + ": not run on this system", Predicted: "-", Measured: u.Reason, Holds: true})
+	return true
 }
 
 // startServer starts a mock server in this process for one lesson run.

@@ -48,6 +48,9 @@ func runBlocking(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 	serial := time.Duration(n) * slow // the callbacks end to end
 	for i, name := range names {
 		got, err := b.fetchWith(ctx, name, n, jobs(srv, pages), fetchOptions{slow: slow})
+		if unavailable(err, &out) {
+			continue
+		}
 		if err != nil {
 			return Outcome{}, err
 		}

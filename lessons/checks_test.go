@@ -1,6 +1,8 @@
 package lessons
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +63,35 @@ func TestOneLoopClaimsCatchTheWrongCounts(t *testing.T) {
 		if got.Holds != c.holds {
 			t.Errorf("%s with %d goroutines at C=400: holds %v; want %v", c.strategy, c.goroutines, got.Holds, c.holds)
 		}
+	}
+}
+
+// TestLessonsShowWhatTheyCanWithoutAStrategy makes epoll unavailable, as
+// it is off Linux: the lessons that name it still run the others, say
+// what was left out and why, and hold.
+func TestLessonsShowWhatTheyCanWithoutAStrategy(t *testing.T) {
+	real := newFetcher
+	t.Cleanup(func() { newFetcher = real })
+	newFetcher = func(info strategies.Info, cfg strategies.Config) (strategies.Fetcher, error) {
+		if info.Name == "epoll" {
+			return nil, &strategies.UnavailableError{Strategy: "epoll", Reason: "available on Linux only"}
+		}
+		return real(info, cfg)
+	}
+	for _, l := range All() {
+		t.Run(l.Name, func(t *testing.T) {
+			out, err := l.Run(context.Background(), Options{Quick: true}, nil)
+			if err != nil {
+				t.Fatalf("got %v; want the lesson to run without epoll", err)
+			}
+			if !out.Holds() {
+				t.Errorf("claims %+v; want them to hold without epoll", out.Claims)
+			}
+			for _, c := range out.Claims {
+				if strings.HasPrefix(c.Statement, "epoll") && c.Measured != "available on Linux only" {
+					t.Errorf("claim %+v measured epoll, which could not run", c)
+				}
+			}
+		})
 	}
 }

@@ -60,6 +60,9 @@ func runFailures(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 	var out Outcome
 	for _, name := range names {
 		got, err := b.fetchWith(ctx, name, len(pages), jobs(srv, pages), fetchOptions{timeout: timeout})
+		if unavailable(err, &out) {
+			continue
+		}
 		if err != nil {
 			return Outcome{}, err
 		}

@@ -50,6 +50,9 @@ func runOneLoop(ctx context.Context, o Options, live func([]Timeline)) (Outcome,
 	for _, name := range names {
 		for _, c := range sizes {
 			peaks, perConn, err := holdOpen(ctx, name, c, jobs(srv, stationPages(c, delay)))
+			if unavailable(err, &out) {
+				break
+			}
 			if err != nil {
 				return Outcome{}, err
 			}
@@ -67,7 +70,7 @@ func holdOpen(ctx context.Context, name string, c int, js strategies.JobList) (h
 		return harness.Peaks{}, 0, fmt.Errorf("lessons: %w", err)
 	}
 	gauge := new(strategies.Gauge)
-	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 30 * time.Second, Gauge: gauge})
+	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: 30 * time.Second, Gauge: gauge})
 	if err != nil {
 		return harness.Peaks{}, 0, fmt.Errorf("lessons: %s: %w", name, err)
 	}

@@ -66,10 +66,14 @@ func runSharedState(ctx context.Context, o Options, live func([]Timeline)) (Outc
 
 	if racyAllowed || loop == "epoll" {
 		plain := 0
-		if _, err := b.fetchWith(ctx, loop, 4, jobs(srv, pages), fetchOptions{onDone: func() { racyAdd(&plain) }}); err != nil {
+		_, err := b.fetchWith(ctx, loop, 4, jobs(srv, pages), fetchOptions{onDone: func() { racyAdd(&plain) }})
+		switch {
+		case unavailable(err, &out):
+		case err != nil:
 			return Outcome{}, err
+		default:
+			out.Claims = append(out.Claims, Claim{Statement: loop + ", a plain int: no update lost", Predicted: want, Measured: fmt.Sprint(plain), Holds: plain == n})
 		}
-		out.Claims = append(out.Claims, Claim{Statement: loop + ", a plain int: no update lost", Predicted: want, Measured: fmt.Sprint(plain), Holds: plain == n})
 	}
 	if racyAllowed {
 		plain := 0

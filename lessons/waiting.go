@@ -61,6 +61,9 @@ func runWaiting(ctx context.Context, o Options, live func([]Timeline)) (Outcome,
 	var out Outcome
 	for i, name := range names {
 		got, err := b.fetch(ctx, name, len(pages), jobs(srv, pages))
+		if unavailable(err, &out) {
+			continue
+		}
 		if err != nil {
 			return Outcome{}, err
 		}

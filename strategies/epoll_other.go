@@ -13,7 +13,7 @@ type Epoll struct{}
 
 // NewEpoll reports that the strategy is unavailable on this system.
 func NewEpoll(Config) (*Epoll, error) {
-	return nil, errors.New("strategies: epoll is available on Linux only")
+	return nil, &UnavailableError{Strategy: "epoll", Reason: "available on Linux only"}
 }
 
 // Fetch is never reached: NewEpoll fails.

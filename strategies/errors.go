@@ -123,3 +123,16 @@ func isMalformed(err error) bool {
 	}
 	return false
 }
+
+// UnavailableError is what a strategy's constructor returns where the
+// strategy cannot run: epoll off Linux, say. Callers that show several
+// strategies (the lessons, the conformance table) leave it out and say
+// why, instead of stopping.
+type UnavailableError struct {
+	Strategy string
+	Reason   string // "available on Linux only"
+}
+
+func (e *UnavailableError) Error() string {
+	return "strategies: " + e.Strategy + " is unavailable here: " + e.Reason
+}

@@ -24,10 +24,7 @@ func TestBenchSIGINT(t *testing.T) {
 	for _, signals := range []int{1, 2} {
 		t.Run("signals="+strconv.Itoa(signals), func(t *testing.T) {
 			out := t.TempDir()
-			// A point takes 3 passes × 400/4 × 10 ms = 3 s: room for the
-			// signal to land inside the second point on a loaded machine
-			// (with N=200, CI once saw that point end first).
-			cmd := exec.Command(os.Args[0], "bench", "--strategy", "pool,epoll,gnet", "--n", "400", "--concurrency", "4",
+			cmd := exec.Command(os.Args[0], "bench", "--strategy", "pool,epoll,gnet", "--n", "200", "--concurrency", "4",
 				"--latency", "10ms", "--count", "2", "--out", out)
 			cmd.Env = append(os.Environ(), asNetioEnv+"=1")
 			var stdout, stderr bytes.Buffer
@@ -74,8 +71,8 @@ func TestBenchSIGINT(t *testing.T) {
 					file.Interrupted, len(file.Runs), len(file.Summary), len(file.Failures))
 			}
 			for _, r := range file.Runs {
-				if r.Strategy != "pool" || r.Verified != 400 {
-					t.Errorf("run of %s, %d verified; want pool's, all 400", r.Strategy, r.Verified)
+				if r.Strategy != "pool" || r.Verified != 200 {
+					t.Errorf("run of %s, %d verified; want pool's, all 200", r.Strategy, r.Verified)
 				}
 			}
 		})
@@ -88,19 +85,23 @@ func TestBenchSIGINT(t *testing.T) {
 func watchChildren(t *testing.T, pid, want int) map[int]childProc {
 	t.Helper()
 	seen := map[int]childProc{}
-	benchChildren := 0
+	// A child seen between its fork and its exec still has the parent's
+	// command line: it is counted when it first shows its own, not when it
+	// is first seen (counting on first sight missed such a child on a
+	// loaded CI machine, and the test then interrupted the third point).
+	benchChildren := map[int]bool{}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		for _, c := range childrenOf(pid) {
-			if _, ok := seen[c.pid]; !ok && strings.Contains(c.cmdline, benchChildCommand) {
-				benchChildren++
+			if strings.Contains(c.cmdline, benchChildCommand) {
+				benchChildren[c.pid] = true
 			}
 			seen[c.pid] = c
 		}
-		if benchChildren >= want {
+		if len(benchChildren) >= want {
 			return seen
 		}
 	}
-	t.Fatalf("saw %d bench children of process %d in 30 s; want %d", benchChildren, pid, want)
+	t.Fatalf("saw %d bench children of process %d in 30 s; want %d", len(benchChildren), pid, want)
 	return nil
 }
 
