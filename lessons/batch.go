@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,11 +96,7 @@ type fetchOptions struct {
 
 // fetchWith is fetch with options.
 func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies.JobList, o fetchOptions) (batch, error) {
-	slow := o.slow
-	timeout := o.timeout
-	if timeout == 0 {
-		timeout = 10 * time.Second
-	}
+	timeout := cmp.Or(o.timeout, 10*time.Second)
 	info, err := strategies.Lookup(name)
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %w", err)
@@ -122,20 +119,11 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	start := time.Now()
 	ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
 	err = f.Fetch(ctx, js, func(r strategies.Result) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		out.Results[r.Index] = r
-		out.Order = append(out.Order, r.Index)
-		tl := &b.timelines[row]
-		tl.Spans = append(tl.Spans, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
-		b.live(b.snapshot())
-		if slow > 0 || o.onDone != nil {
-			b.mu.Unlock()
-			time.Sleep(slow) // outside the lock: only this callback's caller waits
-			if o.onDone != nil {
-				o.onDone()
-			}
-			b.mu.Lock()
+		b.record(row, &out, r, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
+		// Outside the board's lock: only this callback's caller waits.
+		time.Sleep(o.slow)
+		if o.onDone != nil {
+			o.onDone()
 		}
 	})
 	out.Wall = time.Since(start)
@@ -147,6 +135,17 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	b.live(b.snapshot())
 	b.mu.Unlock()
 	return out, err
+}
+
+// record adds a finished request to a batch and to its timeline, and
+// draws the board.
+func (b *board) record(row int, out *batch, r strategies.Result, span results.Span) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out.Results[r.Index] = r
+	out.Order = append(out.Order, r.Index)
+	b.timelines[row].Spans = append(b.timelines[row].Spans, span)
+	b.live(b.snapshot())
 }
 
 // newFetcher builds a strategy; a test puts an unavailable one in its

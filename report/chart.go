@@ -53,6 +53,11 @@ func render(rows [][]*plot.Plot, w, h vg.Length) ([]byte, error) {
 			}
 		}
 	}
+	return svgBytes(c)
+}
+
+// svgBytes is the document a canvas drew.
+func svgBytes(c *vgsvg.Canvas) ([]byte, error) {
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("report: draw svg: %w", err)
@@ -79,11 +84,7 @@ func renderBesideLegend(p *plot.Plot) ([]byte, error) {
 	legend.Top, legend.Left = true, true
 	legend.YOffs = -vg.Points(24)
 	legend.Draw(draw.Crop(dc, chartWidth-legendWidth+vg.Points(8), 0, 0, 0))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("report: draw svg: %w", err)
-	}
-	return buf.Bytes(), nil
+	return svgBytes(c)
 }
 
 // addSeries draws a strategy's points as a line with its glyphs, in its

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"maps"
 	"math"
 	"slices"
 
@@ -80,19 +81,15 @@ func (ds *dataset) line(strategy, metric string) plotter.XYs {
 // the best any strategy could do there (its in-flight count reached).
 func (ds *dataset) idealLine() plotter.XYs {
 	best := map[float64]float64{}
-	var xs []float64
 	for _, r := range ds.runs {
 		if r.IdealS == nil || *r.IdealS <= 0 || r.InFlight != min(r.Concurrency, r.N) {
 			continue // sequential's ideal is one at a time, perrequest's all at once: not C/L
 		}
 		x := ds.sweep.value(r.Point)
-		if _, seen := best[x]; !seen {
-			xs = append(xs, x)
-		}
 		best[x] = max(best[x], float64(r.N) / *r.IdealS)
 	}
 	var xys plotter.XYs
-	for _, x := range sortedFloats(xs) {
+	for _, x := range slices.Sorted(maps.Keys(best)) {
 		xys = append(xys, plotter.XY{X: x, Y: best[x]})
 	}
 	return xys
@@ -294,10 +291,4 @@ func (ds *dataset) efficiencyChart() (*chart, error) {
 	c := &chart{file: "efficiency.svg", title: "Efficiency, warm and cold",
 		caption: "1.0 is the ideal ⌈N/C⌉·L. The strategy's glyph is a warm pass, on connections kept alive; the grey ring is the process's first, cold pass, which opened them."}
 	return c.draw(p)
-}
-
-func sortedFloats(v []float64) []float64 {
-	out := slices.Clone(v)
-	slices.Sort(out)
-	return out
 }

@@ -100,9 +100,8 @@ func timelinePlots(r results.Run) (*plot.Plot, *plot.Plot, error) {
 		bottom.Y.Min = 0
 	}
 	_, xmax, _, _ := gantt{spans: r.Timeline}.DataRange()
-	top.X.Min, top.X.Max = 0, xmax
 	bottom.X.Min, bottom.X.Max = 0, max(xmax, r.WallS*1000)
-	top.X.Max = bottom.X.Max
+	top.X.Min, top.X.Max = 0, bottom.X.Max // one time axis for both
 	return top, bottom, nil
 }
 

@@ -141,8 +141,8 @@ func readRunJSON(t *testing.T, path string) results.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f results.File
-	if err := json.Unmarshal(b, &f); err != nil {
+	f, err := results.Parse(path, b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return f
