@@ -89,8 +89,8 @@ type fetchOptions struct {
 	// onDone, if set, runs in the done callback, outside the board's lock:
 	// the lesson's own work per result (shared-state's counter).
 	onDone func()
-	// offBoard keeps the batch off the timelines (a batch of hundreds of
-	// lanes that would not fit a screen).
+	// offBoard keeps the batch off the timelines and the live view (a
+	// batch of hundreds of lanes that would not fit a screen).
 	offBoard bool
 }
 
@@ -110,16 +110,22 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	for i, j := range js {
 		names[i] = j.Name
 	}
-	b.mu.Lock()
-	row := len(b.timelines)
-	b.timelines = append(b.timelines, Timeline{Title: name, Lanes: info.Lane, Names: names})
-	b.mu.Unlock()
+	// A batch off the board draws on a board of its own, never shown: its
+	// hundreds of lanes would not fit the live view even for a moment.
+	on := b
+	if o.offBoard {
+		on = &board{live: func([]Timeline) {}}
+	}
+	on.mu.Lock()
+	row := len(on.timelines)
+	on.timelines = append(on.timelines, Timeline{Title: name, Lanes: info.Lane, Names: names})
+	on.mu.Unlock()
 
 	out := batch{Results: make([]strategies.Result, len(js))}
 	start := time.Now()
 	ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
 	err = f.Fetch(ctx, js, func(r strategies.Result) {
-		b.record(row, &out, r, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
+		on.record(row, &out, r, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
 		// Outside the board's lock: only this callback's caller waits.
 		time.Sleep(o.slow)
 		if o.onDone != nil {
@@ -127,13 +133,10 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 		}
 	})
 	out.Wall = time.Since(start)
-	b.mu.Lock()
-	b.timelines[row].EndMS = float64(out.Wall.Microseconds()) / 1000
-	if o.offBoard {
-		b.timelines = slices.Delete(b.timelines, row, row+1)
-	}
-	b.live(b.snapshot())
-	b.mu.Unlock()
+	on.mu.Lock()
+	on.timelines[row].EndMS = float64(out.Wall.Microseconds()) / 1000
+	on.live(on.snapshot())
+	on.mu.Unlock()
 	return out, err
 }
 

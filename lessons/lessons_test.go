@@ -119,3 +119,19 @@ func TestRenderGolden(t *testing.T) {
 		t.Error("want ANSI colour (yellow for the timeout) only when asked for")
 	}
 }
+
+// TestBatchesOffTheBoardNeverShow: shared-state's goroutine runs (a lane
+// per request) are off the board: no live frame may show them.
+func TestBatchesOffTheBoardNeverShow(t *testing.T) {
+	l, _ := lessons.Lookup("shared-state")
+	most := 0
+	_, err := l.Run(context.Background(), lessons.Options{Quick: true}, func(tls []lessons.Timeline) {
+		most = max(most, len(tls))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most != 1 {
+		t.Errorf("a live frame held %d timelines; want epoll's alone", most)
+	}
+}
