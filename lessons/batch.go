@@ -92,6 +92,9 @@ type fetchOptions struct {
 	// offBoard keeps the batch off the timelines and the live view (a
 	// batch of hundreds of lanes that would not fit a screen).
 	offBoard bool
+	// onRead, if set, watches every read an event loop makes
+	// (strategies.Config.OnRead): partial-reads' trace.
+	onRead func(strategies.ReadStep)
 }
 
 // fetchWith is fetch with options.
@@ -101,7 +104,7 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %w", err)
 	}
-	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: timeout})
+	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: timeout, OnRead: o.onRead})
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %s: %w", name, err)
 	}

@@ -39,6 +39,7 @@ type Options struct {
 // Outcome is what a lesson run measured.
 type Outcome struct {
 	Timelines []Timeline
+	Notes     []string // lines shown between the timeline and the claims: what the lesson saw in detail
 	Claims    []Claim
 }
 
@@ -81,7 +82,7 @@ func (l Lesson) Run(ctx context.Context, o Options, live func([]Timeline)) (Outc
 
 // All lists the lessons in teaching order.
 func All() []Lesson {
-	return []Lesson{waiting, poolSize, oneLoop, blockingCallback, sharedState, failures}
+	return []Lesson{waiting, poolSize, partialReads, oneLoop, blockingCallback, sharedState, failures}
 }
 
 // Lookup finds a lesson by name.

@@ -295,6 +295,7 @@ func (e *Epoll) dial(addr string) (*epollConn, error) {
 	}
 	e.conns[fd] = c
 	c.exchange.lane = e.lanes.take()
+	c.exchange.onRead = e.cfg.OnRead
 	return c, nil
 }
 

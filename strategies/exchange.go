@@ -150,6 +150,7 @@ type exchange struct {
 	parser   httpparse.Parser
 	scanner  TemperatureScanner
 	received bool // whether any response byte arrived (a reused connection's failure before that may be retried)
+	onRead   func(ReadStep) // Config.OnRead, or nil
 }
 
 // begin readies the exchange for a job.
@@ -169,6 +170,9 @@ func (x *exchange) begin(job int, t *target, start time.Time, maxBody int64) {
 func (x *exchange) feed(data []byte) (done, keep bool, err error) {
 	x.received = x.received || len(data) > 0
 	n, err := x.parser.Feed(data)
+	if x.onRead != nil {
+		x.onRead(ReadStep{Index: x.job, Lane: x.lane, At: time.Now(), Bytes: len(data), Part: x.parser.Part(), BodyBytes: x.parser.BodyBytes})
+	}
 	done = x.parser.Done()
 	return done, done && n == len(data) && x.parser.KeepAlive, err
 }

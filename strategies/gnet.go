@@ -385,7 +385,7 @@ func (b *gnetBatch) sendOnLoop(gc *gnetConn, c gnetClaim, reused bool) bool {
 		return false
 	}
 	gc.x.begin(c.job, c.target, c.start, b.g.cfg.maxBodyBytes())
-	gc.x.lane = c.lane
+	gc.x.lane, gc.x.onRead = c.lane, b.g.cfg.OnRead
 	gc.batch, gc.reused, gc.state = b, reused, gnetQueued
 	if b.g.cfg.Timeout > 0 {
 		gc.deadlineJob.Store(int64(c.job))

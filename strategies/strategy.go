@@ -149,6 +149,25 @@ type Config struct {
 	// several (gnet). Zero means 1: on a small machine shared with the
 	// server, one loop measured fastest (docs/strategies/gnet.md).
 	Loops int
+	// OnRead, when set, is called by the strategies that parse responses
+	// themselves (epoll, gnet) after each read from a connection has been
+	// fed to the parser, on the event loop's goroutine: like done, it
+	// must not block. It is for watching partial reads (the lesson
+	// partial-reads); the other strategies read inside their HTTP client
+	// and never call it.
+	OnRead func(ReadStep)
+}
+
+// ReadStep is one read an event loop made from a connection, and where
+// the response stood once the parser had taken it in: the article's "are
+// we still in the header?", answered read by read.
+type ReadStep struct {
+	Index     int       // the job being read
+	Lane      int       // its connection (Result.Lane)
+	At        time.Time // when the read was parsed
+	Bytes     int       // bytes in this read
+	Part      string    // the response's part after it: "header", "body", "chunk size", …, "complete"
+	BodyBytes int64     // body bytes received so far
 }
 
 // Defaults used where a Config field is zero.

@@ -93,7 +93,7 @@ func lessonNames() []string {
 
 // demo runs one lesson and prints it.
 func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSettings) error {
-	fmt.Fprintf(stdout, "%s\n\n%s\n\nPredict: %s\n", l.Name, wrap(l.Setup, s.width), wrap(l.Question, s.width-9))
+	fmt.Fprintf(stdout, "%s\n\n%s\n\n%s\n", l.Name, wrap(l.Setup, s.width), wrap("Predict: "+l.Question, s.width))
 	if s.pause {
 		fmt.Fprint(stdout, "\nPress Enter to run it.")
 		bufio.NewReader(os.Stdin).ReadString('\n')
@@ -116,7 +116,10 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 		view.clear()
 	}
 	lessons.Render(stdout, out.Timelines, s.width, color)
-	printClaims(stdout, out.Claims)
+	if len(out.Notes) > 0 {
+		fmt.Fprintf(stdout, "\n%s\n", strings.Join(out.Notes, "\n"))
+	}
+	printClaims(stdout, out.Claims, s.width)
 	fmt.Fprintf(stdout, "\n%s\n", wrap(l.Explain, s.width))
 	if s.svg != "" {
 		if err := saveTimelineSVG(s.svg, out.Timelines); err != nil {
@@ -130,18 +133,39 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 	return nil
 }
 
-func printClaims(w io.Writer, claims []lessons.Claim) {
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+// printClaims prints the claims as a table, or, when the table would be
+// wider than width columns, each claim in three lines.
+func printClaims(w io.Writer, claims []lessons.Claim, width int) {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tCLAIM\tPREDICTED\tMEASURED")
 	for _, c := range claims {
-		mark := "ok"
-		if !c.Holds {
-			mark = "NO"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, c.Statement, c.Predicted, c.Measured)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", holdMark(c), c.Statement, c.Predicted, c.Measured)
 	}
 	tw.Flush()
+	if widest(b.String()) <= width {
+		fmt.Fprintf(w, "\n%s", b.String())
+		return
+	}
+	for _, c := range claims {
+		fmt.Fprintf(w, "\n%s  %s\n    predicted: %s\n    measured:  %s\n", holdMark(c), c.Statement, c.Predicted, c.Measured)
+	}
+}
+
+func holdMark(c lessons.Claim) string {
+	if c.Holds {
+		return "ok"
+	}
+	return "NO"
+}
+
+// widest is the width of text's longest line, in runes.
+func widest(text string) int {
+	n := 0
+	for line := range strings.SplitSeq(text, "\n") {
+		n = max(n, len([]rune(line)))
+	}
+	return n
 }
 
 // saveTimelineSVG draws the lesson's timelines with the report's Gantt

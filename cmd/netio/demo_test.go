@@ -15,6 +15,14 @@ func TestDemoListsTheLessons(t *testing.T) {
 	}
 }
 
+// TestDemoClaimsTableWhenItFits: with room, the claims are a table.
+func TestDemoClaimsTableWhenItFits(t *testing.T) {
+	stdout, stderr, code := runCmd("demo", "waiting", "--quick", "--no-pause", "--width", "140")
+	if code != 0 || !strings.Contains(stdout, "PREDICTED") || !strings.Contains(stdout, "MEASURED") || strings.Contains(stdout, "predicted: ") {
+		t.Errorf("exit %d, stderr %q; want the claims as a table (PREDICTED, MEASURED columns):\n%s", code, stderr, stdout)
+	}
+}
+
 func TestDemoUnknownLesson(t *testing.T) {
 	stdout, stderr, code := runCmd("demo", "wating")
 	if code != 2 || !strings.Contains(stderr, `unknown lesson "wating" (valid: waiting`) || stdout != "" || strings.Count(stderr, "\n") != 1 {
@@ -30,9 +38,14 @@ func TestDemoQuickRunsAndSavesItsTimeline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
-	for _, want := range []string{"Predict:", "caller 1", "connection 3", "PREDICTED", "MEASURED"} {
+	for _, want := range []string{"Predict:", "caller 1", "connection 3", "predicted: ", "measured: "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	for line := range strings.SplitSeq(stdout, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("a line of %d columns; want at most 80 (--width's default): %q", n, line)
 		}
 	}
 	if strings.Contains(stdout, "\x1b[") {

@@ -61,6 +61,29 @@ const (
 	complete                 // the response has ended
 )
 
+// String names the part of a response a state is in.
+func (s state) String() string {
+	switch s {
+	case inHeader:
+		return "header"
+	case inBody:
+		return "body"
+	case inChunkSize:
+		return "chunk size"
+	case inChunkData:
+		return "chunk data"
+	case inChunkEnd:
+		return "chunk end"
+	case inTrailer:
+		return "trailer"
+	case untilClose:
+		return "body until close"
+	case complete:
+		return "complete"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
 // Parser parses one response at a time; Reset readies it for the next on
 // the same connection. The zero value is ready, with the default limits.
 // A Parser is not safe for concurrent use: an event loop owns it.
@@ -93,6 +116,11 @@ func (p *Parser) Reset() {
 	*p = Parser{MaxHeaderBytes: p.MaxHeaderBytes, MaxBodyBytes: p.MaxBodyBytes, Body: p.Body,
 		head: p.head[:0], line: p.line[:0]}
 }
+
+// Part names where the response stands: "header" until the blank line
+// that ends the head, then "body" (or the chunked body's parts), then
+// "complete". It is the state the article's event loop kept in a flag.
+func (p *Parser) Part() string { return p.st.String() }
 
 // Done reports whether the response has ended.
 func (p *Parser) Done() bool { return p.st == complete }

@@ -841,3 +841,31 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+// TestPartFollowsTheResponse feeds a chunked response a piece at a time:
+// Part must name each part as the parser reaches it.
+func TestPartFollowsTheResponse(t *testing.T) {
+	var p Parser
+	steps := []struct{ feed, part string }{
+		{"", "header"},
+		{"HTTP/1.1 200 OK\r\nTransfer-", "header"},
+		{"Encoding: chunked\r\n\r\n", "chunk size"},
+		{"5\r\nhel", "chunk data"},
+		{"lo", "chunk end"},
+		{"\r\n0\r\n", "trailer"},
+		{"\r\n", "complete"},
+	}
+	for _, s := range steps {
+		if _, err := p.Feed([]byte(s.feed)); err != nil {
+			t.Fatalf("Feed(%q): %v", s.feed, err)
+		}
+		if got := p.Part(); got != s.part {
+			t.Errorf("after %q: Part() = %q; want %q", s.feed, got, s.part)
+		}
+	}
+	p.Reset()
+	p.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"))
+	if got := p.Part(); got != "body" {
+		t.Errorf("inside a Content-Length body: Part() = %q; want body", got)
+	}
+}
