@@ -149,7 +149,7 @@ type exchange struct {
 	start    time.Time
 	parser   httpparse.Parser
 	scanner  TemperatureScanner
-	received bool // whether any response byte arrived (a reused connection's failure before that may be retried)
+	received bool           // whether any response byte arrived (a reused connection's failure before that may be retried)
 	onRead   func(ReadStep) // Config.OnRead, or nil
 }
 
