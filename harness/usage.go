@@ -4,16 +4,20 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
-	"syscall"
 	"time"
 )
 
 // Usage is what this process has spent so far: the client's own cost, when
-// the strategy runs in a process of its own (getrusage counts every thread
-// of the process, a mock server in it included: docs/results.md,
-// "Measuring inside a Go process").
+// the strategy runs in a process of its own (the OS counts every thread of
+// the process, a mock server in it included: docs/results.md, "Measuring
+// inside a Go process").
 type Usage struct {
-	UserCPU, SysCPU   time.Duration
+	UserCPU, SysCPU time.Duration
+	// CtxSwMeasured says whether the two counts below were read from the
+	// OS. getrusage gives them (Linux, macOS); Windows keeps no count of a
+	// process's context switches, and there they are 0 and mean nothing:
+	// whatever shows them must say "n/a", never 0.
+	CtxSwMeasured     bool
 	VoluntaryCtxSw    int64  // the process waited (for I/O, a lock, a timer)
 	InvoluntaryCtxSw  int64  // the kernel took the CPU away
 	MaxRSSBytes       int64  // peak resident memory of the process (a level, not a counter)
@@ -29,34 +33,30 @@ var usageMetrics = []string{
 	"/gc/heap/allocs:objects",
 }
 
-// ReadUsage reads the process's usage now: one getrusage call and one
-// runtime/metrics read, a few microseconds.
+// ReadUsage reads the process's usage now: what the OS counts (one
+// getrusage call; two calls on Windows) and one runtime/metrics read, a
+// few microseconds.
 func ReadUsage() Usage {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	u := processUsage() // usage_unix.go, usage_windows.go
 	samples := make([]metrics.Sample, len(usageMetrics))
 	for i, name := range usageMetrics {
 		samples[i].Name = name
 	}
 	metrics.Read(samples)
-	return Usage{
-		UserCPU:           time.Duration(ru.Utime.Nano()),
-		SysCPU:            time.Duration(ru.Stime.Nano()),
-		VoluntaryCtxSw:    ru.Nvcsw,
-		InvoluntaryCtxSw:  ru.Nivcsw,
-		MaxRSSBytes:       ru.Maxrss * 1024, // Linux reports KiB
-		GoroutinesCreated: samples[0].Value.Uint64(),
-		AllocBytes:        samples[1].Value.Uint64(),
-		Allocs:            samples[2].Value.Uint64(),
-	}
+	u.GoroutinesCreated = samples[0].Value.Uint64()
+	u.AllocBytes = samples[1].Value.Uint64()
+	u.Allocs = samples[2].Value.Uint64()
+	return u
 }
 
 // Since returns what was spent between before and u. MaxRSSBytes stays u's:
-// a peak cannot be subtracted.
+// a peak cannot be subtracted. The context switches are measured only if
+// both ends measured them.
 func (u Usage) Since(before Usage) Usage {
 	return Usage{
 		UserCPU:           u.UserCPU - before.UserCPU,
 		SysCPU:            u.SysCPU - before.SysCPU,
+		CtxSwMeasured:     u.CtxSwMeasured && before.CtxSwMeasured,
 		VoluntaryCtxSw:    u.VoluntaryCtxSw - before.VoluntaryCtxSw,
 		InvoluntaryCtxSw:  u.InvoluntaryCtxSw - before.InvoluntaryCtxSw,
 		MaxRSSBytes:       u.MaxRSSBytes,

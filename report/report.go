@@ -127,6 +127,20 @@ type page struct {
 	notes    []string // what the report could not show, and why
 }
 
+// ctxSwNotMeasured names the strategies with a run whose context switches
+// were not measured, in the order they first appear.
+func ctxSwNotMeasured(files []results.File) []string {
+	var names []string
+	for _, f := range files {
+		for _, r := range f.Runs {
+			if r.CtxSwNotMeasured && !slices.Contains(names, r.Strategy) {
+				names = append(names, r.Strategy)
+			}
+		}
+	}
+	return names
+}
+
 // page gathers what the report says.
 func (ds *dataset) page(charts []chart) *page {
 	p := &page{title: "netio report", sources: ds.dirs, charts: charts}
@@ -139,6 +153,9 @@ func (ds *dataset) page(charts []chart) *page {
 		for _, fl := range f.Failures {
 			p.notes = append(p.notes, fmt.Sprintf("%s failed at %s: %s", fl.Strategy, results.BenchName(fl.Point), fl.Error))
 		}
+	}
+	if unmeasured := ctxSwNotMeasured(ds.files); len(unmeasured) > 0 {
+		p.notes = append(p.notes, fmt.Sprintf("Context switches were not measured for %s: the system that ran them counts none per process (Windows). They show as n/a, and the resources chart leaves them out.", strings.Join(unmeasured, ", ")))
 	}
 	if also := ds.alsoVaried(); len(also) > 0 {
 		p.notes = append(p.notes, fmt.Sprintf("The charts against %s join points that also differ in %s: read those from the table.", ds.sweep.name, strings.Join(also, ", ")))

@@ -10,8 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Env is the machine and build a result was made on: what a reader needs
@@ -37,7 +35,7 @@ func ReadEnv() Env {
 		Host:       host,
 		OS:         runtime.GOOS,
 		Arch:       runtime.GOARCH,
-		Kernel:     kernel(),
+		Kernel:     kernel(), // kernel_unix.go, kernel_windows.go
 		CPUModel:   cpuModel(),
 		Cores:      runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
@@ -46,15 +44,8 @@ func ReadEnv() Env {
 	}
 }
 
-func kernel() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return "unknown"
-	}
-	return unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
-}
-
-// cpuModel reads the first "model name" of /proc/cpuinfo (Linux).
+// cpuModel reads the first "model name" of /proc/cpuinfo: Linux only,
+// "unknown" elsewhere.
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {

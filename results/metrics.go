@@ -43,8 +43,10 @@ type Metric struct {
 	// PlusMinus follows the metric's column with "±": half the range over
 	// the repetitions, in percent of the median.
 	PlusMinus bool
-	// Value reads the metric from a run; false when it does not apply to
-	// the run (Optional metrics only).
+	// Value reads the metric from a run; false when the run has no such
+	// figure: it does not apply (Optional metrics), or the system that made
+	// the run could not measure it (context switches on Windows). Either
+	// way it is shown as an Optional metric's absence is, never as 0.
 	Value func(Run) (float64, bool)
 }
 
@@ -71,8 +73,10 @@ var Metrics = []Metric{
 		Value: always(func(r Run) float64 { return float64(r.GoroutinesPeak) })},
 	{Name: "threads_peak", Title: "THREADS", Unit: "threads", Better: Lower, Format: "%.0f", Column: true,
 		Value: always(func(r Run) float64 { return float64(r.ThreadsPeak) })},
+	// Not Optional, since every run has context switches; absent only
+	// where the system counted none (Run.CtxSwNotMeasured).
 	{Name: "ctx_switches_per_req", Title: "CTXSW/REQ", Unit: "ctxsw/req", Better: Lower, Format: "%.2f", Column: true,
-		Value: always(func(r Run) float64 { return r.CtxSwPerReq })},
+		Value: func(r Run) (float64, bool) { return r.CtxSwPerReq, !r.CtxSwNotMeasured }},
 	{Name: "cpu_us_per_req", Title: "CPU µs/REQ", Unit: "cpu-us/req", Better: Lower, Format: "%.1f", Column: true,
 		Value: always(func(r Run) float64 { return r.CPUMicrosPerReq })},
 	{Name: "alloc_bytes_per_req", Title: "B/REQ", Unit: "B/req", Better: Lower, Format: "%.0f", Column: true,

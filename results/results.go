@@ -91,6 +91,13 @@ type Run struct {
 	MaxRSSBytes           int64   `json:"max_rss_bytes"`
 	BytesReceived         int64   `json:"bytes_received"`
 
+	// CtxSwNotMeasured says the three ctx_switches figures are 0 because
+	// the system that made the run counts no context switches per process
+	// (Windows), not because there were none. It is written only when
+	// true, so the files from before it existed, all made on systems that
+	// count them, read as measured.
+	CtxSwNotMeasured bool `json:"ctx_switches_not_measured,omitempty"`
+
 	// Lanes says what a Span's Lane numbers for this strategy ("worker",
 	// "connection", …): strategies.Info.Lane.
 	Lanes    string `json:"lanes,omitempty"`

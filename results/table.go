@@ -57,7 +57,22 @@ func WriteTable(w io.Writer, file File) error {
 		}
 	}
 	_, err := fmt.Fprintln(w, "\nREQ/S ± is half the range over the passes; EFF = ideal ⌈N/C⌉·latency / wall time, COLD the same for the first pass (connections opened in it); ERRORS are failed requests, summed over the passes.")
+	if err == nil && !allMeasuredCtxSw(file.Summary) {
+		_, err = fmt.Fprintln(w, "CTXSW/REQ n/a: not measured; the system that ran the point counts no context switches per process (Windows).")
+	}
 	return err
+}
+
+// allMeasuredCtxSw reports whether every point has its context switches.
+// The metric is not Optional: a point lacks it only where they were not
+// measured (Run.CtxSwNotMeasured).
+func allMeasuredCtxSw(sums []Summary) bool {
+	for _, s := range sums {
+		if _, ok := s.Metrics["ctx_switches_per_req"]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // metricCells are a metric's cells in a point's row: its median, "n/a"

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netio-lab/netio/results"
@@ -53,5 +54,36 @@ func TestWriteTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, name, buf.Bytes())
+	}
+}
+
+// TestCtxSwNotMeasuredShowsNA: a run from a system that counts no context
+// switches per process (Windows) shows "n/a" and says why, never a 0 that
+// reads as measured; its summary holds no ctx_switches_per_req.
+func TestCtxSwNotMeasuredShowsNA(t *testing.T) {
+	r := run("pool", 10, 1, 1000)
+	r.CtxSwNotMeasured, r.CtxSwPerReq = true, 0
+	file := results.File{Settings: results.Settings{Count: 1}, Runs: []results.Run{r}}
+	file.Summary = results.Summarize(file.Runs)
+	if _, ok := file.Summary[0].Metrics["ctx_switches_per_req"]; ok {
+		t.Error("summary holds ctx_switches_per_req for a run that did not measure it")
+	}
+	var buf bytes.Buffer
+	if err := results.WriteTable(&buf, file); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "n/a") || !strings.Contains(out, "CTXSW/REQ n/a: not measured") {
+		t.Errorf("table does not say the context switches were not measured:\n%s", out)
+	}
+	measured := run("pool", 10, 1, 1000)
+	file = results.File{Settings: results.Settings{Count: 1}, Runs: []results.Run{measured}}
+	file.Summary = results.Summarize(file.Runs)
+	buf.Reset()
+	if err := results.WriteTable(&buf, file); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "not measured") {
+		t.Errorf("a measured run's table says not measured:\n%s", buf.String())
 	}
 }

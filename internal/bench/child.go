@@ -242,6 +242,7 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 		AllocsPerReq:          float64(u.Allocs) / requests,
 		MaxRSSBytes:           u.MaxRSSBytes,
 		BytesReceived:         r.BytesReceived,
+		CtxSwNotMeasured:      !u.CtxSwMeasured, // Windows: the three CtxSw figures are 0 and mean nothing
 		Timeline:              timeline,
 	}
 }

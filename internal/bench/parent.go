@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/netio-lab/netio/internal/tail"
@@ -41,7 +40,8 @@ const stderrTail = 2048
 //
 // The child gets a process group of its own, so that a Ctrl-C at the
 // terminal reaches only the parent, which stops the child itself: first
-// politely (SIGTERM), then, two seconds later, for good.
+// politely (SIGTERM), then, two seconds later, for good (on Windows, which
+// has no SIGTERM to send, for good at once: procgroup_windows.go).
 func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Failure, error) {
 	if r.Command == nil {
 		return nil, nil, errors.New("bench: Runner.Command is nil")
@@ -60,10 +60,7 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	defer kill()
 	cmd := r.Command(childCtx)
 	cmd.Stdin = bytes.NewReader(input)
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
+	ownGroup(cmd) // procgroup_unix.go, procgroup_windows.go
 	stderr := tail.Buffer{Max: stderrTail}
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -77,11 +74,11 @@ func (r Runner) Run(ctx context.Context, spec Spec) ([]results.Run, *results.Fai
 	ticks, exited := c.read(stdout, cmd.Wait)
 	var killLater *time.Timer
 	why, waitErr := r.watch(ctx, ticks, exited, func() {
-		cmd.Process.Signal(syscall.SIGTERM) // lets the child close its connections
+		terminate(cmd.Process) // lets the child close its connections
 		killLater = time.AfterFunc(2*time.Second, func() {
 			// The whole group, whatever Command made: a child that ignores
 			// SIGTERM, and anything it started, must not outlive the bench.
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(cmd.Process)
 			kill()
 		})
 	})

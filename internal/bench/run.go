@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/netio-lab/netio/internal/serverproc"
@@ -130,7 +129,7 @@ func (p Plan) server(opt Options) (base string, stop func(), err error) {
 	cmd := opt.Server(p.Seed)
 	// A group of its own: a Ctrl-C at the terminal must not stop the
 	// server before the children that use it have stopped.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	proc, err := serverproc.Start(cmd) // its stdin is the lifeline that stops it
 	if err != nil {
 		return "", nil, fmt.Errorf("bench: starting the mock server: %w", err)

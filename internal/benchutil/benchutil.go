@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/netio-lab/netio/strategies"
@@ -55,8 +54,13 @@ func Find(s, pattern string) string {
 // Cost is what a finished command used: CPU time, user and system, and
 // context switches, voluntary and involuntary.
 type Cost struct {
-	CPU   time.Duration
-	CtxSw int64
+	CPU time.Duration
+	// CtxSwMeasured says whether CtxSw was read from the OS: the rusage of
+	// a child has it on Linux and macOS, Windows counts no context switches
+	// per process. Where it is false CtxSw is 0 and means nothing: show
+	// "n/a".
+	CtxSwMeasured bool
+	CtxSw         int64
 }
 
 // Run runs a command to its end and returns its output (stdout and stderr)
@@ -69,9 +73,7 @@ func Run(name string, args ...string) (out string, cost Cost, err error) {
 	}
 	st := cmd.ProcessState
 	cost.CPU = st.UserTime() + st.SystemTime()
-	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-		cost.CtxSw = ru.Nvcsw + ru.Nivcsw
-	}
+	cost.CtxSw, cost.CtxSwMeasured = ctxSwitches(st) // cost_unix.go, cost_windows.go
 	return string(b), cost, nil
 }
 

@@ -75,13 +75,26 @@ func main() {
 var children childRunner
 
 // run is one measured run: requests per second, and CPU time and context
-// switches per request.
-type run struct{ RPS, CPUus, CtxSw float64 }
+// switches per request. CtxSwMeasured is false where the system counts no
+// context switches per process (Windows): CtxSw is then 0 and shows "n/a".
+type run struct {
+	RPS, CPUus, CtxSw float64
+	CtxSwMeasured     bool
+}
 
 // perRequest turns a run's totals into a run.
 func perRequest(requests int, elapsed time.Duration, cost benchutil.Cost) run {
 	n := float64(requests)
-	return run{n / elapsed.Seconds(), float64(cost.CPU.Microseconds()) / n, float64(cost.CtxSw) / n}
+	return run{n / elapsed.Seconds(), float64(cost.CPU.Microseconds()) / n, float64(cost.CtxSw) / n, cost.CtxSwMeasured}
+}
+
+// ctxSwCell is a run's context switches per request for the table, "n/a"
+// where they were not measured.
+func (r run) ctxSwCell() string {
+	if !r.CtxSwMeasured {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", r.CtxSw)
 }
 
 // client is one contender of part 1; key is its name for --only.
@@ -115,7 +128,7 @@ func throughput(bombardier string, rounds int, d time.Duration, n int, only, url
 	for i, c := range clients {
 		m := median(results[i])
 		med[c.key] = m
-		fmt.Printf("   %-18s %10.0f %12.1f %10.3f   %v\n", c.name, m.RPS, m.CPUus, m.CtxSw, rpsOf(results[i]))
+		fmt.Printf("   %-18s %10.0f %12.1f %10s   %v\n", c.name, m.RPS, m.CPUus, m.ctxSwCell(), rpsOf(results[i]))
 	}
 	for _, pair := range [][2]string{{"epoll", "wrk"}, {"gnet", "wrk"}, {"fasthttp", "bombardier"}} {
 		a, okA := med[pair[0]]
@@ -153,13 +166,15 @@ func rpsOf(rs []run) []int {
 }
 
 // median takes the median of each figure on its own: the round with the
-// median rate need not be the one with the median CPU.
+// median rate need not be the one with the median CPU. The context
+// switches are measured if every round measured them.
 func median(rs []run) run {
 	of := func(f func(run) float64) float64 { return f(benchutil.MedianBy(rs, f)) }
 	return run{
-		RPS:   of(func(r run) float64 { return r.RPS }),
-		CPUus: of(func(r run) float64 { return r.CPUus }),
-		CtxSw: of(func(r run) float64 { return r.CtxSw }),
+		RPS:           of(func(r run) float64 { return r.RPS }),
+		CPUus:         of(func(r run) float64 { return r.CPUus }),
+		CtxSw:         of(func(r run) float64 { return r.CtxSw }),
+		CtxSwMeasured: !slices.ContainsFunc(rs, func(r run) bool { return !r.CtxSwMeasured }),
 	}
 }
 
@@ -287,7 +302,7 @@ func (c childRunner) throughput(name, url string, n int) run {
 	if r.Failed > 0 {
 		log.Fatalf("peercompare: %s: %d of %d requests failed: %v", name, r.Failed, r.N, r.Errors)
 	}
-	return run{RPS: r.ThroughputRPS, CPUus: r.CPUMicrosPerReq, CtxSw: r.CtxSwPerReq}
+	return run{RPS: r.ThroughputRPS, CPUus: r.CPUMicrosPerReq, CtxSw: r.CtxSwPerReq, CtxSwMeasured: !r.CtxSwNotMeasured}
 }
 
 // The large run: N pages at 50 ms, C at once, from a mock server with
