@@ -10,7 +10,7 @@ import (
 )
 
 // Distributions lists the delay distributions, for help texts and errors.
-var Distributions = []string{"fixed", "uniform", "normal", "lognormal", "pareto"}
+var Distributions = []string{"fixed", "uniform", "normal", "lognormal", "pareto", "two-level"}
 
 // z99 is the standard normal quantile of 0.99: a lognormal's p99 is its
 // median times exp(z99·σ).
@@ -44,6 +44,11 @@ func (d Delay) validate(field string) error {
 			return fmt.Errorf("%s: %s needs a median (latency) above 0 and a p99 above the median, got latency %v, p99 %v",
 				field, d.DistName(), d.Latency.D(), d.P99.D())
 		}
+	case "two-level":
+		if d.Slow <= d.Latency+d.Jitter || !(d.SlowShare > 0 && d.SlowShare < 1) {
+			return fmt.Errorf("%s: two-level needs a slow delay above latency + jitter and a slow share between 0 and 1, got latency %v, jitter %v, slow %v, share %g",
+				field, d.Latency.D(), d.Jitter.D(), d.Slow.D(), d.SlowShare)
+		}
 	default:
 		return fmt.Errorf("%s.dist: unknown distribution %q (valid: %s)", field, d.Dist, strings.Join(Distributions, ", "))
 	}
@@ -66,6 +71,14 @@ func (d Delay) draw(r *rand.Rand, maxDelay time.Duration) time.Duration {
 	case "lognormal":
 		sigma := math.Log(float64(d.P99)/median) / z99
 		v = median * math.Exp(sigma*r.NormFloat64())
+	case "two-level":
+		// One draw for the level, then one for the fast page's place in
+		// its band: a slow page takes Slow exactly.
+		if r.Float64() < d.SlowShare {
+			v = float64(d.Slow)
+		} else {
+			v = median + (2*r.Float64()-1)*spread
+		}
 	case "pareto":
 		// Shape and scale chosen so that the median and p99 are as given:
 		// P(X > x) = (xm/x)^α, so median = xm·2^(1/α), p99 = xm·100^(1/α).

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 )
@@ -50,6 +51,11 @@ func TestDistributions(t *testing.T) {
 		{"pareto cap", Delay{Dist: "pareto", Latency: ms(20), P99: ms(500), Cap: ms(300)}, func(s []float64) bool {
 			return s[n-1] == 300 && quantile(s, 0.98) < 300
 		}},
+		{"two-level: one in a hundred slow", Delay{Dist: "two-level", Latency: ms(10), Jitter: ms(5), Slow: ms(1000), SlowShare: 0.01}, func(s []float64) bool {
+			slow := n - sort.SearchFloat64s(s, 1000)
+			return s[0] >= 5 && quantile(s, 0.98) <= 15 && s[n-1] == 1000 && slow > n/100*8/10 && slow < n/100*12/10 &&
+				near(quantile(s, 0.5), 10, 0.03)
+		}},
 	}
 	for _, tt := range tests {
 		if err := tt.delay.validate("delay"); err != nil {
@@ -74,10 +80,14 @@ func TestDelayValidate(t *testing.T) {
 	bad := []Delay{
 		{Dist: "gamma"},
 		{Latency: -1},
-		{Dist: "lognormal", Latency: ms(50)},              // no p99
-		{Dist: "pareto", Latency: ms(50), P99: ms(40)},    // p99 below the median
-		{Dist: "lognormal", P99: ms(40)},                  // no median
-		{Dist: "uniform", Latency: ms(5), Jitter: ms(-1)}, // negative jitter
+		{Dist: "lognormal", Latency: ms(50)},           // no p99
+		{Dist: "pareto", Latency: ms(50), P99: ms(40)}, // p99 below the median
+		{Dist: "lognormal", P99: ms(40)},               // no median
+		{Dist: "two-level", Latency: ms(10), Slow: ms(5), SlowShare: 0.01},                 // slow below fast
+		{Dist: "two-level", Latency: ms(10), Jitter: ms(5), Slow: ms(12), SlowShare: 0.01}, // slow inside the fast band
+		{Dist: "two-level", Latency: ms(10), Slow: ms(100)},                                // no share
+		{Dist: "two-level", Latency: ms(10), Slow: ms(100), SlowShare: 1},                  // every page slow: not two levels
+		{Dist: "uniform", Latency: ms(5), Jitter: ms(-1)},                                  // negative jitter
 	}
 	for _, d := range bad {
 		if err := d.validate("delay"); err == nil {

@@ -46,6 +46,11 @@ type Delay struct {
 	Jitter  Duration `json:"jitter,omitempty"`  // uniform: half-width; normal: standard deviation
 	P99     Duration `json:"p99,omitempty"`     // lognormal, pareto: 99th percentile
 	Cap     Duration `json:"cap,omitempty"`     // no draw exceeds it; 0 means the server's MaxDelay
+	// two-level: most pages take Latency (± Jitter, uniform), a share of
+	// them Slow (Dean and Barroso's "1 in 100 is slow", lesson
+	// tail-at-scale).
+	Slow      Duration `json:"slow,omitempty"`
+	SlowShare float64  `json:"slow_share,omitempty"` // 0 to 1
 }
 
 // Body says how a response body is framed and paced.

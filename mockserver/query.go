@@ -35,10 +35,13 @@ type Overrides struct {
 	// distribution they describe, and the server's other delay settings
 	// stand (so set every one the distribution uses to be sure of it).
 	Latency time.Duration
-	Dist    string        // the distribution: fixed, uniform, normal, lognormal or pareto (see Distributions)
+	Dist    string        // the distribution: fixed, uniform, normal, lognormal, pareto or two-level (see Distributions)
 	Jitter  time.Duration // uniform: the half-width; normal: the standard deviation
 	P99     time.Duration // lognormal, pareto: the 99th percentile
 	Cap     time.Duration // no delay exceeds it (nor the server's MaxDelay, whatever it says)
+	// two-level: the slow pages' delay and their share (0 to 1).
+	Slow      time.Duration
+	SlowShare float64
 
 	Fault string // the fault to force, such as "reset" or "status:429" (see FaultKinds)
 
@@ -74,6 +77,8 @@ const (
 	paramJitter     = "jitter"
 	paramP99        = "p99"
 	paramCap        = "cap"
+	paramSlow       = "slow"
+	paramSlowShare  = "slow-share"
 	paramFault      = "fault"
 	paramChunked    = "chunked" // another name for body: chunked=1 is body=chunked, chunked=0 is body=length
 	paramBody       = "body"
@@ -90,7 +95,7 @@ const (
 // order still decides is which of two bad values is reported; it is fixed
 // so that the same query always gets the same answer, errors included.
 var queryOrder = [...]string{
-	paramLatency, paramTTFB, paramDist, paramJitter, paramP99, paramCap,
+	paramLatency, paramTTFB, paramDist, paramJitter, paramP99, paramCap, paramSlow, paramSlowShare,
 	paramFault,
 	paramChunked, paramBody, paramChunks, paramChunkPause, paramRate, paramSplit,
 }
@@ -129,7 +134,7 @@ func applyQuery(raw string, d *Delay, b *Body, maxDelay time.Duration) (fault, e
 		return fault{}, err
 	}
 	s := setting{delay: *d, body: *b}
-	if (q.Has(paramLatency) || q.Has(paramTTFB)) && !q.Has(paramDist) && !q.Has(paramJitter) && !q.Has(paramP99) {
+	if (q.Has(paramLatency) || q.Has(paramTTFB)) && !q.Has(paramDist) && !q.Has(paramJitter) && !q.Has(paramP99) && !q.Has(paramSlow) && !q.Has(paramSlowShare) {
 		s.delay = Delay{Cap: d.Cap} // a bare ?latency=D means "wait exactly D"
 	}
 	for _, name := range queryOrder {
@@ -139,7 +144,7 @@ func applyQuery(raw string, d *Delay, b *Body, maxDelay time.Duration) (fault, e
 			}
 		}
 	}
-	if s.delay.Latency.D() > maxDelay || s.delay.P99.D() > maxDelay {
+	if s.delay.Latency.D() > maxDelay || s.delay.P99.D() > maxDelay || s.delay.Slow.D() > maxDelay {
 		return fault{}, fmt.Errorf("latency out of range [0, %v]", maxDelay)
 	}
 	if err := s.delay.validate("latency"); err != nil {
@@ -332,6 +337,14 @@ func (s *setting) read(name, v string) error {
 		return dur(&s.delay.P99)
 	case paramCap:
 		return dur(&s.delay.Cap)
+	case paramSlow:
+		return dur(&s.delay.Slow)
+	case paramSlowShare:
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(x >= 0 && x <= 1) {
+			return fmt.Errorf("bad %s %q: want a share from 0 to 1, such as 0.01", name, v)
+		}
+		s.delay.SlowShare = x
 	case paramFault:
 		f, err := parseFault(v)
 		if err != nil {
@@ -418,6 +431,13 @@ func (o Overrides) value(name string) string {
 		return dur(o.P99)
 	case paramCap:
 		return dur(o.Cap)
+	case paramSlow:
+		return dur(o.Slow)
+	case paramSlowShare:
+		if o.SlowShare == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(o.SlowShare, 'g', -1, 64)
 	case paramFault:
 		return o.Fault
 	case paramBody:

@@ -71,6 +71,8 @@ func TestPageURLRoundTrip(t *testing.T) {
 			"latency=30ms&jitter=5ms", Delay{Dist: "lognormal", Latency: ms(30), Jitter: ms(5), P99: ms(100), Cap: ms(500)}, modelBody, fault{}},
 		{Overrides{Latency: 30 * time.Millisecond, Dist: "uniform", Jitter: 5 * time.Millisecond},
 			"latency=30ms&dist=uniform&jitter=5ms", Delay{Dist: "uniform", Latency: ms(30), Jitter: ms(5), P99: ms(100), Cap: ms(500)}, modelBody, fault{}},
+		{Overrides{Latency: 10 * time.Millisecond, Dist: "two-level", Slow: time.Second, SlowShare: 0.01},
+			"latency=10ms&dist=two-level&slow=1s&slow-share=0.01", Delay{Dist: "two-level", Latency: ms(10), P99: ms(100), Cap: ms(500), Slow: ms(1000), SlowShare: 0.01}, modelBody, fault{}},
 		{Overrides{Dist: "normal", Jitter: -1, Cap: -1},
 			"dist=normal&jitter=0s&cap=0s", Delay{Dist: "normal", Latency: ms(10), P99: ms(100)}, modelBody, fault{}},
 		{Overrides{Fault: "status:429"}, "fault=status:429", modelDelay, modelBody, fault{FaultStatus, 429}},
@@ -118,7 +120,7 @@ func TestQueryNames(t *testing.T) {
 	sample := map[string]string{
 		paramLatency: "1ms", paramTTFB: "1ms", paramDist: "normal", paramJitter: "1ms", paramP99: "1ms", paramCap: "1ms",
 		paramFault: "reset", paramChunked: "1", paramBody: "close", paramChunks: "2", paramChunkPause: "1ms", paramRate: "1",
-		paramSplit: "pieces:2",
+		paramSplit: "pieces:2", paramSlow: "1s", paramSlowShare: "0.01",
 	}
 	for _, name := range queryOrder {
 		var s setting
@@ -133,6 +135,8 @@ func TestQueryNames(t *testing.T) {
 		switch f.Kind() {
 		case reflect.String:
 			f.SetString("x")
+		case reflect.Float64:
+			f.SetFloat(0.5)
 		default:
 			f.SetInt(1)
 		}
@@ -154,6 +158,7 @@ func FuzzApplyQuery(f *testing.F) {
 	f.Add("chunked=1&body=close")
 	f.Add("chunked&body=chunked&body=chunked&ttfb=1ms&latency=1000us")
 	f.Add("split=pieces:3&split=pieces:3:20ms&body=&chunked=0")
+	f.Add("dist=two-level&latency=10ms&jitter=5ms&slow=1s&slow-share=0.01")
 	f.Fuzz(func(t *testing.T, q string) {
 		d, b := Delay{}, Body{}
 		forced, err := applyQuery(q, &d, &b, time.Second)

@@ -38,6 +38,8 @@ type serveFlags struct {
 	latency     time.Duration
 	jitter      time.Duration
 	p99         time.Duration
+	slow        time.Duration
+	slowShare   float64
 	cap         time.Duration
 	dist        string
 	chunked     bool
@@ -61,6 +63,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.latency, "ttfb", 0, "the same as --latency: the delay is the time to first byte")
 	fs.DurationVar(&f.jitter, "jitter", 0, "uniform half-width, or normal standard deviation")
 	fs.DurationVar(&f.p99, "p99", 0, "99th percentile of the delay, for lognormal and pareto")
+	fs.DurationVar(&f.slow, "slow", 0, "two-level: the slow pages' delay")
+	fs.Float64Var(&f.slowShare, "slow-share", 0, "two-level: the `share` of pages that are slow, from 0 to 1 (0.01: one in a hundred)")
 	fs.DurationVar(&f.cap, "cap", 0, "no delay longer than this (0: --max-delay)")
 	fs.BoolVar(&f.chunked, "chunked", false, "send bodies with Transfer-Encoding: chunked (same as --body chunked)")
 	fs.StringVar(&f.encoding, "body", "length", "body framing: length, chunked or close (close-delimited)")
@@ -193,6 +197,8 @@ func (f *serveFlags) applyModelFlags(m *mockserver.Model, given map[string]bool)
 		"jitter":      func() { d.Jitter = mockserver.Duration(f.jitter) },
 		"p99":         func() { d.P99 = mockserver.Duration(f.p99) },
 		"cap":         func() { d.Cap = mockserver.Duration(f.cap) },
+		"slow":        func() { d.Slow = mockserver.Duration(f.slow) },
+		"slow-share":  func() { d.SlowShare = f.slowShare },
 		"body":        func() { b.Encoding = f.encoding },
 		"rate":        func() { b.Rate = f.rate },
 		"chunks":      func() { b.Chunks = f.chunks },
@@ -222,7 +228,7 @@ func flagNames(err error) error {
 	msg := err.Error()
 	for field, flagName := range map[string]string{
 		"delay.dist": "--dist", "delay.latency": "--latency", "delay.jitter": "--jitter", "delay.p99": "--p99",
-		"delay.cap": "--cap", "body.encoding": "--body", "body.rate": "--rate", "body.chunks": "--chunks",
+		"delay.cap": "--cap", "delay.slow": "--slow", "delay.slow_share": "--slow-share", "body.encoding": "--body", "body.rate": "--rate", "body.chunks": "--chunks",
 		"body.chunk_pause": "--chunk-pause", "body.split": "--split", "queue_servers": "--queue", "faults": "--fault",
 	} {
 		if strings.HasPrefix(msg, field+":") || strings.HasPrefix(msg, field+".") {
