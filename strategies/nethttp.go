@@ -52,9 +52,18 @@ func newHTTPClient(cfg Config, idle int) *httpClient {
 	return &httpClient{transport: t, cfg: cfg, header: header}
 }
 
-// fetch performs one job and returns its Result. It blocks until the
-// response has been read, the per-request Timeout has passed or ctx ends.
+// fetch performs one job and returns its Result, hedged if
+// Config.HedgeAfter says so. It blocks until the response has been read,
+// the per-request Timeout has passed or ctx ends.
 func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
+	if c.cfg.HedgeAfter > 0 {
+		return c.hedged(ctx, index, job)
+	}
+	return c.attempt(ctx, index, job)
+}
+
+// attempt sends the job's request once.
+func (c *httpClient) attempt(ctx context.Context, index int, job Job) Result {
 	res := Result{Index: index, Start: time.Now()}
 	if ctx.Err() != nil {
 		return finish(ctx, res, ctx.Err())

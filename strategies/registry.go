@@ -16,6 +16,9 @@ type Info struct {
 	// Lane says what a Result.Lane of this strategy numbers: what carries
 	// its requests ("worker", "connection", …), for a timeline's rows.
 	Lane string
+	// Hedges reports whether the strategy honours Config.HedgeAfter (the
+	// net/http ones do); the others refuse a Config that sets it.
+	Hedges bool
 	// New builds the strategy. The caller closes the result with Close.
 	New func(Config) (Fetcher, error)
 	// inFlight is how many requests the strategy has in flight at most for
@@ -41,6 +44,7 @@ func (i Info) InFlight(concurrency, jobs int) int {
 var registry = []Info{
 	{
 		Name:        "sequential",
+		Hedges:      true,
 		Description: "one request after another on one goroutine: the baseline",
 		Knob:        "ignored (always 1)",
 		Lane:        "caller",
@@ -49,6 +53,7 @@ var registry = []Info{
 	},
 	{
 		Name:        "perrequest",
+		Hedges:      true,
 		Description: "a goroutine per request, all at once: the article's thread per request",
 		Knob:        "ignored (one goroutine per job)",
 		Lane:        "goroutine",
@@ -57,6 +62,7 @@ var registry = []Info{
 	},
 	{
 		Name:        "pool",
+		Hedges:      true,
 		Description: "a fixed crew of worker goroutines taking jobs in turn: the thread pool",
 		Knob:        "number of workers",
 		Lane:        "worker",
@@ -64,6 +70,7 @@ var registry = []Info{
 	},
 	{
 		Name:        "errgroup",
+		Hedges:      true,
 		Description: "x/sync errgroup with SetLimit: a goroutine per request, a bounded number at once",
 		Knob:        "goroutines alive at once",
 		Lane:        "goroutine slot",
@@ -74,22 +81,33 @@ var registry = []Info{
 		Description: "one goroutine, non-blocking sockets and an epoll loop on x/sys/unix: the article's select/poll",
 		Knob:        "requests in flight in the loop",
 		Lane:        "connection",
-		New:         func(c Config) (Fetcher, error) { return newOrError(NewEpoll(c)) },
+		New:         noHedging("epoll", func(c Config) (Fetcher, error) { return newOrError(NewEpoll(c)) }),
 	},
 	{
 		Name:        "gnet",
 		Description: "gnet v2 event loops call a handler back with the data: the article's Twisted reactor",
 		Knob:        "requests in flight across the loops",
 		Lane:        "request slot",
-		New:         func(c Config) (Fetcher, error) { return newOrError(NewGnet(c)) },
+		New:         noHedging("gnet", func(c Config) (Fetcher, error) { return newOrError(NewGnet(c)) }),
 	},
 	{
 		Name:        "fasthttp",
 		Description: "valyala/fasthttp's client from a fixed crew of workers: pooled objects, its own parser",
 		Knob:        "number of workers",
 		Lane:        "worker",
-		New:         func(c Config) (Fetcher, error) { return NewFastHTTP(c), nil },
+		New:         noHedging("fasthttp", func(c Config) (Fetcher, error) { return NewFastHTTP(c), nil }),
 	},
+}
+
+// noHedging refuses a Config with HedgeAfter for a strategy that does not
+// hedge, naming the ones that do, rather than ignore it.
+func noHedging(name string, build func(Config) (Fetcher, error)) func(Config) (Fetcher, error) {
+	return func(c Config) (Fetcher, error) {
+		if c.HedgeAfter > 0 {
+			return nil, fmt.Errorf("strategies: %s does not hedge requests (the net/http strategies do: sequential, perrequest, pool, errgroup)", name)
+		}
+		return build(c)
+	}
 }
 
 // newOrError turns a constructor's (*T, error) into (Fetcher, error), so

@@ -94,6 +94,10 @@ type Result struct {
 	// or failed before a connection existed. A timeline draws a row per
 	// lane.
 	Lane int
+	// Hedged reports that a second copy of the request was sent, because
+	// the first had not answered after Config.HedgeAfter: an extra
+	// request the server saw.
+	Hedged bool
 	// Class says what kind of failure this was; ClassOK on success.
 	Class Class
 	// Err is the underlying error; nil on success.
@@ -149,6 +153,12 @@ type Config struct {
 	// several (gnet). Zero means 1: on a small machine shared with the
 	// server, one loop measured fastest (docs/strategies/gnet.md).
 	Loops int
+	// HedgeAfter, when above zero, sends a second copy of any request
+	// that has not answered after this long, and takes whichever answers
+	// first (Dean and Barroso's hedged request, lesson tail-at-scale).
+	// Only the strategies with Info.Hedges honour it; the others refuse
+	// it. Result.Hedged says which requests were sent twice.
+	HedgeAfter time.Duration
 	// OnRead, when set, is called by the strategies that parse responses
 	// themselves (epoll, gnet) after each read from a connection has been
 	// fed to the parser, on the event loop's goroutine: like done, it
