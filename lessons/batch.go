@@ -119,10 +119,7 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	if o.offBoard {
 		on = &board{live: func([]Timeline) {}}
 	}
-	on.mu.Lock()
-	row := len(on.timelines)
-	on.timelines = append(on.timelines, Timeline{Title: name, Lanes: info.Lane, Names: names})
-	on.mu.Unlock()
+	row := on.add(Timeline{Title: name, Lanes: info.Lane, Names: names})
 
 	out := batch{Results: make([]strategies.Result, len(js))}
 	start := time.Now()
@@ -136,11 +133,32 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 		}
 	})
 	out.Wall = time.Since(start)
-	on.mu.Lock()
-	on.timelines[row].EndMS = float64(out.Wall.Microseconds()) / 1000
-	on.live(on.snapshot())
-	on.mu.Unlock()
+	on.end(row, out.Wall)
 	return out, err
+}
+
+// add puts a timeline on the board and returns its row.
+func (b *board) add(tl Timeline) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timelines = append(b.timelines, tl)
+	return len(b.timelines) - 1
+}
+
+// addSpan adds a finished span to a timeline and draws the board.
+func (b *board) addSpan(row int, span results.Span) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timelines[row].Spans = append(b.timelines[row].Spans, span)
+	b.live(b.snapshot())
+}
+
+// end marks a timeline's batch over after wall, and draws the board.
+func (b *board) end(row int, wall time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timelines[row].EndMS = float64(wall.Microseconds()) / 1000
+	b.live(b.snapshot())
 }
 
 // record adds a finished request to a batch and to its timeline, and

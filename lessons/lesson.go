@@ -82,7 +82,7 @@ func (l Lesson) Run(ctx context.Context, o Options, live func([]Timeline)) (Outc
 
 // All lists the lessons in teaching order.
 func All() []Lesson {
-	return []Lesson{waiting, poolSize, partialReads, oneLoop, blockingCallback, sharedState, failures}
+	return []Lesson{waiting, poolSize, partialReads, oneLoop, blockingCallback, sharedState, tailAtScale, failures}
 }
 
 // Lookup finds a lesson by name.
