@@ -33,11 +33,15 @@ type Tally struct {
 	Verified   int                      // OK results that matched the ground truth
 	Mismatched int                      // OK results that did not: a wrong answer
 	Errors     map[strategies.Class]int // Failed, by class
+	Hedged     int                      // results whose request was sent twice (Config.HedgeAfter): the extra requests
 }
 
 // Add counts one result. want and hasWant are the ground truth for its job.
 func (t *Tally) Add(r strategies.Result, want float64, hasWant bool) {
 	t.Jobs++
+	if r.Hedged {
+		t.Hedged++
+	}
 	if !r.OK() {
 		t.Failed++
 		if t.Errors == nil {

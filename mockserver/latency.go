@@ -45,9 +45,11 @@ func (d Delay) validate(field string) error {
 				field, d.DistName(), d.Latency.D(), d.P99.D())
 		}
 	case "two-level":
-		if d.Slow <= d.Latency+d.Jitter || !(d.SlowShare > 0 && d.SlowShare < 1) {
-			return fmt.Errorf("%s: two-level needs a slow delay above latency + jitter and a slow share between 0 and 1, got latency %v, jitter %v, slow %v, share %g",
-				field, d.Latency.D(), d.Jitter.D(), d.Slow.D(), d.SlowShare)
+		if !(d.SlowShare > 0 && d.SlowShare < 1) {
+			return fmt.Errorf("%s.slow_share: two-level needs a share of slow pages above 0 and below 1, got %g", field, d.SlowShare)
+		}
+		if d.Slow <= d.Latency+d.Jitter {
+			return fmt.Errorf("%s.slow: two-level needs a slow delay above latency + jitter (%v), got %v", field, (d.Latency + d.Jitter).D(), d.Slow.D())
 		}
 	default:
 		return fmt.Errorf("%s.dist: unknown distribution %q (valid: %s)", field, d.Dist, strings.Join(Distributions, ", "))

@@ -87,6 +87,15 @@ var Metrics = []Metric{
 		Value: always(func(r Run) float64 { return float64(r.MaxRSSBytes) / 1e6 })},
 	{Name: "allocs_per_req", Title: "ALLOCS/REQ", Unit: "allocs/req", Better: Lower, Format: "%.1f",
 		Value: always(func(r Run) float64 { return r.AllocsPerReq })},
+	// Hedging's cost: the share of requests sent a second time, for the
+	// runs made with --hedge-after (WriteTable prints it under the table).
+	{Name: "hedged_pct", Title: "HEDGED %", Unit: "hedged-%", Better: Lower, Format: "%.2f", Optional: true,
+		Value: func(r Run) (float64, bool) {
+			if r.HedgeAfterMS == nil {
+				return 0, false
+			}
+			return 100 * float64(r.Hedged) / float64(max(r.N, 1)), true
+		}},
 	// The table's ERRORS column sums the failures over the repetitions
 	// and adds the wrong answers: see Summary.Failed.
 	{Name: "failed", Title: "FAILED", Unit: "errors", Better: Lower, Format: "%.0f",

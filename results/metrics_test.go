@@ -61,7 +61,7 @@ func distinct() results.Run {
 		ThroughputRPS: 2000, LatencyMS: results.LatencyMS{P50: 5.1, P90: 6.2, P99: 7.3, P999: 8.4, Max: 9.5},
 		GoroutinesPeak: 11, GoroutinesProcessPeak: 12, GoroutinesCreated: 13, ThreadsPeak: 14,
 		CtxSwVoluntary: 15, CtxSwInvoluntary: 16, CtxSwPerReq: 0.031, CPUUserS: 0.17, CPUSysS: 0.18, CPUMicrosPerReq: 350,
-		AllocBytesPerReq: 4096, AllocsPerReq: 19.5, MaxRSSBytes: 20 << 20, BytesReceived: 21,
+		AllocBytesPerReq: 4096, AllocsPerReq: 19.5, MaxRSSBytes: 20 << 20, BytesReceived: 21, Hedged: 22, HedgeAfterMS: f(40),
 	}
 }
 
@@ -76,7 +76,7 @@ func TestMetricsReadTheirFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Metrics named after no Run field derive their figure.
-	derived := map[string]float64{"wall_ns_per_req": 500e3, "p50_ms": 5.1, "p99_ms": 7.3, "max_rss_mb": float64(20<<20) / 1e6}
+	derived := map[string]float64{"wall_ns_per_req": 500e3, "p50_ms": 5.1, "p99_ms": 7.3, "max_rss_mb": float64(20<<20) / 1e6, "hedged_pct": 2.2}
 	for _, m := range results.Metrics {
 		got, _ := m.Value(r)
 		want, ok := derived[m.Name]
@@ -95,7 +95,7 @@ func TestSummaryHasEveryMetric(t *testing.T) {
 	a, b := distinct(), distinct()
 	b.Repetition, b.ThroughputRPS, b.Failed = 2, 3000, 5
 	noIdeal := distinct()
-	noIdeal.Concurrency, noIdeal.IdealS, noIdeal.Efficiency, noIdeal.EfficiencyCold = 20, nil, nil, nil
+	noIdeal.Concurrency, noIdeal.IdealS, noIdeal.Efficiency, noIdeal.EfficiencyCold, noIdeal.HedgeAfterMS = 20, nil, nil, nil, nil
 	sums := results.Summarize([]results.Run{a, b, noIdeal})
 	if len(sums) != 2 {
 		t.Fatalf("%d summaries; want 2", len(sums))

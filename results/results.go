@@ -43,6 +43,9 @@ type Settings struct {
 	Seed    int64  `json:"seed"`
 	Count   int    `json:"count"`
 	Timeout string `json:"timeout"`
+	// HedgeAfter is --hedge-after: a request not answered after it was
+	// sent a second time (empty: no hedging).
+	HedgeAfter string `json:"hedge_after,omitempty"`
 }
 
 // Run is one measured repetition of one strategy at one point of the
@@ -59,6 +62,11 @@ type Run struct {
 	Errors     map[string]int `json:"errors"`
 	Late       int            `json:"late"`
 	Dropped    int            `json:"dropped"`
+	// Hedged counts the requests sent twice, because the first copy had
+	// not answered after HedgeAfterMS: the extra requests hedging cost.
+	// Both are absent from runs without hedging.
+	Hedged       int      `json:"hedged,omitempty"`
+	HedgeAfterMS *float64 `json:"hedge_after_ms,omitempty"`
 
 	WallS          float64  `json:"wall_s"`
 	IdealS         *float64 `json:"ideal_s"`         // null: not applicable (see docs)

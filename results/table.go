@@ -57,9 +57,28 @@ func WriteTable(w io.Writer, file File) error {
 		}
 	}
 	_, err := fmt.Fprintln(w, "\nREQ/S ± is half the range over the passes; EFF = ideal ⌈N/C⌉·latency / wall time, COLD the same for the first pass (connections opened in it); ERRORS are failed requests, summed over the passes.")
+	if err == nil {
+		err = writeHedged(w, file)
+	}
 	if err == nil && !allMeasuredCtxSw(file.Summary) {
 		_, err = fmt.Fprintln(w, "CTXSW/REQ n/a: not measured; the system that ran the point counts no context switches per process (Windows).")
 	}
+	return err
+}
+
+// writeHedged says, for a bench run with --hedge-after, what share of
+// each point's requests were sent twice: hedging's cost beside its P99.
+func writeHedged(w io.Writer, file File) error {
+	if file.Settings.HedgeAfter == "" {
+		return nil
+	}
+	var parts []string
+	for _, s := range file.Summary {
+		if v, ok := s.Metrics["hedged_pct"]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f %%", s.Strategy, v.Median))
+		}
+	}
+	_, err := fmt.Fprintf(w, "HEDGED (a second copy after %s; medians, of the requests): %s.\n", file.Settings.HedgeAfter, strings.Join(parts, ", "))
 	return err
 }
 

@@ -87,3 +87,26 @@ func TestCtxSwNotMeasuredShowsNA(t *testing.T) {
 		t.Errorf("a measured run's table says not measured:\n%s", buf.String())
 	}
 }
+
+// TestHedgedLine: a bench with --hedge-after says under its table what
+// share of each point's requests were sent twice; one without says nothing.
+func TestHedgedLine(t *testing.T) {
+	after := 40.0
+	r := run("pool", 10, 1, 1000)
+	r.Hedged, r.HedgeAfterMS = 25, &after
+	file := results.File{Settings: results.Settings{Count: 1, HedgeAfter: "40ms"}, Runs: []results.Run{r}}
+	file.Summary = results.Summarize(file.Runs)
+	var buf bytes.Buffer
+	if err := results.WriteTable(&buf, file); err != nil {
+		t.Fatal(err)
+	}
+	if want := "HEDGED (a second copy after 40ms; medians, of the requests): pool 2.5 %."; !strings.Contains(buf.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, buf.String())
+	}
+	file.Settings.HedgeAfter = ""
+	buf.Reset()
+	results.WriteTable(&buf, file)
+	if strings.Contains(buf.String(), "HEDGED") {
+		t.Errorf("a bench without hedging mentions it:\n%s", buf.String())
+	}
+}

@@ -53,6 +53,9 @@ type benchFlags struct {
 	dist        string
 	jitter      time.Duration
 	p99         time.Duration
+	slow        time.Duration
+	slowShare   float64
+	hedgeAfter  time.Duration
 	mode        string
 	rate        floatList
 	duration    time.Duration
@@ -79,6 +82,9 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dist, "dist", "fixed", "delay distribution: "+strings.Join(mockserver.Distributions, ", "))
 	fs.DurationVar(&f.jitter, "jitter", 0, "uniform half-width or normal standard deviation, with --dist")
 	fs.DurationVar(&f.p99, "p99", 0, "99th percentile of the delay, for --dist lognormal or pareto")
+	fs.DurationVar(&f.slow, "slow", 0, "the slow pages' delay, for --dist two-level")
+	fs.Float64Var(&f.slowShare, "slow-share", 0, "the `share` of slow pages, 0 to 1, for --dist two-level (0.01: one in a hundred)")
+	fs.DurationVar(&f.hedgeAfter, "hedge-after", 0, "send a second copy of a request not answered after this long, and take the first answer (the net/http strategies: "+strings.Join(hedgingStrategies(), ", ")+")")
 	fs.StringVar(&f.mode, "mode", results.ModeClosed, "workload: closed (N requests, C at once) or open (--rate arrivals per second for --duration)")
 	fs.Var(&f.rate, "rate", "arrivals per second, open mode (`list`: a sweep)")
 	fs.DurationVar(&f.duration, "duration", 5*time.Second, "how long arrivals go on, open mode")
@@ -148,7 +154,8 @@ func (f *benchFlags) plan(infos []strategies.Info) (bench.Plan, error) {
 	p := bench.Plan{
 		Mode: f.mode, N: f.n, Concurrency: f.concurrency, GOMAXPROCS: f.procs, Rate: f.rate, Duration: f.duration,
 		Count: f.count, Timeout: f.timeout, Seed: f.seed, Target: f.target, URLs: urls, CPUProfileDir: f.profileDir,
-		Latency: []time.Duration(f.latency), Dist: f.dist, Jitter: f.jitter, P99: f.p99,
+		Latency: []time.Duration(f.latency), Dist: f.dist, Jitter: f.jitter, P99: f.p99, Slow: f.slow, SlowShare: f.slowShare,
+		HedgeAfter: f.hedgeAfter,
 	}
 	for _, info := range infos {
 		p.Strategies = append(p.Strategies, info.Name)
@@ -297,6 +304,8 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 		{slices.ContainsFunc(f.procs, func(p int) bool { return p <= 0 }), "--gomaxprocs must be at least 1"},
 		{f.count <= 0, "--count must be at least 1"},
 		{f.timeout <= 0, "--timeout must be positive"},
+		{f.hedgeAfter < 0, "--hedge-after must not be negative"},
+		{f.hedgeAfter > 0 && f.hedgeAfter >= f.timeout, fmt.Sprintf("--hedge-after (%v) must be shorter than --timeout (%v)", f.hedgeAfter, f.timeout)},
 		{f.mode != results.ModeClosed && f.mode != results.ModeOpen, fmt.Sprintf("--mode must be closed or open, got %q", f.mode)},
 		{given["rate"] && f.mode != results.ModeOpen, "--rate needs --mode open"},
 		{given["duration"] && f.mode != results.ModeOpen, "--duration needs --mode open"},
@@ -311,13 +320,19 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 		{given["n"] && f.mode == results.ModeOpen, "--n is for --mode closed: an open run makes rate × duration requests"},
 		{f.target != "" && f.fetchesURLs(), "--target and --url/--urls exclude each other"},
 		{f.fetchesURLs() && (given["latency"] || given["dist"]), "--latency and --dist need the mock server: not with --url"},
+		{(given["slow"] || given["slow-share"]) && f.dist != "two-level", "--slow and --slow-share are for --dist two-level"},
 	}
 	for _, c := range checks {
 		if c.bad {
 			return nil, usageErrorf("netio bench: %s", c.msg)
 		}
 	}
-	delay := bench.Plan{Dist: f.dist, Jitter: f.jitter, P99: f.p99}.Delay
+	if f.hedgeAfter > 0 {
+		if cannot := notHedging(infos); len(cannot) > 0 {
+			return nil, usageErrorf("netio bench: --hedge-after: %s cannot hedge (those that can: %s)", strings.Join(cannot, ", "), strings.Join(hedgingStrategies(), ", "))
+		}
+	}
+	delay := bench.Plan{Dist: f.dist, Jitter: f.jitter, P99: f.p99, Slow: f.slow, SlowShare: f.slowShare}.Delay
 	for _, l := range f.latency {
 		m := mockserver.Model{Delay: delay(l)}
 		if err := m.Validate(); err != nil {
@@ -338,6 +353,28 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 		}
 	}
 	return infos, nil
+}
+
+// hedgingStrategies names the strategies that honour --hedge-after.
+func hedgingStrategies() []string {
+	var names []string
+	for _, info := range strategies.All() {
+		if info.Hedges {
+			names = append(names, info.Name)
+		}
+	}
+	return names
+}
+
+// notHedging names the strategies of infos that do not hedge.
+func notHedging(infos []strategies.Info) []string {
+	var names []string
+	for _, info := range infos {
+		if !info.Hedges {
+			names = append(names, info.Name)
+		}
+	}
+	return names
 }
 
 // fetchesURLs reports whether the bench fetches --url/--urls pages rather

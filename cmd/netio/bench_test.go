@@ -53,6 +53,10 @@ func TestBenchBadInput(t *testing.T) {
 		{"repeated strategy", []string{"--strategy", "pool,pool"}, "names pool twice"},
 		{"repeated value", []string{"--concurrency", "10,10"}, "names a value twice"},
 		{"unwritable json", []string{"--json", filepath.Join(file, "x.json")}, "--json"},
+		{"hedging an event loop", []string{"--strategy", "pool,epoll", "--hedge-after", "10ms"}, "epoll cannot hedge (those that can: sequential, perrequest, pool, errgroup)"},
+		{"hedge after the timeout", []string{"--strategy", "pool", "--hedge-after", "2s", "--timeout", "1s"}, "must be shorter than --timeout"},
+		{"slow without two-level", []string{"--slow", "1s"}, "--slow and --slow-share are for --dist two-level"},
+		{"two-level without a share", []string{"--dist", "two-level", "--slow", "1s"}, "--slow-share"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

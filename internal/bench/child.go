@@ -67,7 +67,7 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 		runtime.GOMAXPROCS(spec.GOMAXPROCS)
 	}
 	gauge := new(strategies.Gauge)
-	f, err := info.New(strategies.Config{Concurrency: spec.Concurrency, Timeout: spec.Timeout, Gauge: gauge, Loops: spec.Loops})
+	f, err := info.New(strategies.Config{Concurrency: spec.Concurrency, Timeout: spec.Timeout, HedgeAfter: spec.HedgeAfter, Gauge: gauge, Loops: spec.Loops})
 	if err != nil {
 		return err
 	}
@@ -218,9 +218,15 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 			timeline[i].AtMS = &s.AtMS
 		}
 	}
+	var hedgeAfter *float64
+	if spec.HedgeAfter > 0 {
+		ms := float64(spec.HedgeAfter.Microseconds()) / 1000
+		hedgeAfter = &ms
+	}
 	return results.Run{
-		Point: p,
-		OK:    r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
+		Point:  p,
+		Hedged: r.Hedged, HedgeAfterMS: hedgeAfter,
+		OK: r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
 		Late: r.Late, Dropped: r.Dropped,
 		WallS:         r.Wall.Seconds(),
 		ThroughputRPS: r.Throughput(),

@@ -188,6 +188,49 @@ func fmtPtr(p *float64) string {
 	return fmt.Sprint(*p)
 }
 
+// TestRunChildCountsHedges: a point with HedgeAfter against a server whose
+// pages are slow one time in ten sends those pages twice, counts the
+// extra requests in Hedged, and still verifies every answer; a point
+// without it records neither field.
+func TestRunChildCountsHedges(t *testing.T) {
+	srv, err := mockserver.Start(mockserver.Config{Seed: serverSeed, Model: mockserver.Model{Delay: mockserver.Delay{
+		Dist: "two-level", Latency: mockserver.Duration(time.Millisecond), Slow: mockserver.Duration(300 * time.Millisecond), SlowShare: 0.1,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var pages []string
+	for _, st := range mockserver.Stations()[:4] {
+		pages = append(pages, srv.PageURL(st.ICAO))
+	}
+	spec := closedSpec("pool", pages)
+	spec.N, spec.Count, spec.HedgeAfter = 100, 1, 50*time.Millisecond
+	spec.LatencyModel, spec.FixedLatency = "two-level", -1
+	out, err := runChild(t, spec)
+	if err != nil || len(out.runs) != 1 {
+		t.Fatalf("RunChild: %v, %d runs, error messages %q; want 1 run", err, len(out.runs), out.errors)
+	}
+	run := out.runs[0]
+	// 100 pages, 1 in 10 slow: P(no slow page) = 0.9^100 ≈ 3e-5.
+	if run.Verified != spec.N || run.Hedged < 1 || run.Hedged > spec.N/2 || run.HedgeAfterMS == nil || *run.HedgeAfterMS != 50 {
+		t.Errorf("verified %d, hedged %d, hedge after %v ms; want all %d, 1 to %d, 50", run.Verified, run.Hedged, fmtPtr(run.HedgeAfterMS), spec.N, spec.N/2)
+	}
+	// A page stays slow only if its copy is slow too: 1 in 100, so the p90
+	// (the slow tenth's edge without hedging) is the hedges' answers.
+	if run.LatencyMS.P90 >= 300 {
+		t.Errorf("p90 %.0f ms; want the hedges' answers, well before the slow pages' 300 ms", run.LatencyMS.P90)
+	}
+	spec.HedgeAfter = 0
+	out, err = runChild(t, spec)
+	if err != nil || len(out.runs) != 1 {
+		t.Fatalf("RunChild without hedging: %v, error messages %q", err, out.errors)
+	}
+	if r := out.runs[0]; r.Hedged != 0 || r.HedgeAfterMS != nil {
+		t.Errorf("without hedging: hedged %d, hedge after %v; want 0 and nil", r.Hedged, fmtPtr(r.HedgeAfterMS))
+	}
+}
+
 // TestRunChildChecksTheTruth gives the child another seed's ground truth:
 // the temperatures are right for the server, so they must be reported
 // wrong, not failed and not verified.

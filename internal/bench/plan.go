@@ -24,6 +24,10 @@ type Plan struct {
 	Duration    time.Duration // open: how long arrivals go on
 	Count       int           // measured passes per point, after a cold one
 	Timeout     time.Duration // per request
+	// HedgeAfter, above zero, sends a second copy of a request not
+	// answered after it (strategies.Config.HedgeAfter; the net/http
+	// strategies only).
+	HedgeAfter time.Duration
 
 	// The mock server's injected delay, one point per Latency: a fixed
 	// delay, or the centre or median of Dist (with Jitter, P99; see
@@ -33,6 +37,9 @@ type Plan struct {
 	Dist    string // "" or "fixed" for a fixed delay
 	Jitter  time.Duration
 	P99     time.Duration
+	// Slow and SlowShare are two-level's slow pages: their delay and share.
+	Slow      time.Duration
+	SlowShare float64
 
 	Seed   int64    // the mock server's seed: the ground truth of the temperatures
 	Target string   // base URL of a running mock server; "" starts one (unless URLs)
@@ -70,7 +77,7 @@ func (p Plan) settings(base string) []Spec {
 	var out []Spec
 	for _, l := range p.latencies() {
 		s := Spec{
-			Mode: p.Mode, Duration: p.Duration, Count: p.Count, Timeout: p.Timeout, Loops: p.Loops,
+			Mode: p.Mode, Duration: p.Duration, Count: p.Count, Timeout: p.Timeout, HedgeAfter: p.HedgeAfter, Loops: p.Loops,
 			Pages: p.URLs, Seed: p.Seed, Truth: !p.fetchesURLs(), AnyPage: p.fetchesURLs(),
 		}
 		s.LatencyModel, s.FixedLatency = p.latencyModel(l)
@@ -126,7 +133,8 @@ func (p Plan) workloads() []workload {
 
 // Delay is the mock server's delay distribution for latency l.
 func (p Plan) Delay(l time.Duration) mockserver.Delay {
-	d := mockserver.Delay{Latency: mockserver.Duration(l), Jitter: mockserver.Duration(p.Jitter), P99: mockserver.Duration(p.P99)}
+	d := mockserver.Delay{Latency: mockserver.Duration(l), Jitter: mockserver.Duration(p.Jitter), P99: mockserver.Duration(p.P99),
+		Slow: mockserver.Duration(p.Slow), SlowShare: p.SlowShare}
 	if p.Dist != "fixed" {
 		d.Dist = p.Dist
 	}
@@ -143,6 +151,8 @@ func (p Plan) latencyModel(l time.Duration) (string, time.Duration) {
 		return "fixed:" + l.String(), l
 	case p.Dist == "lognormal" || p.Dist == "pareto":
 		return fmt.Sprintf("%s:%v:p99:%v", p.Dist, l, p.P99), -1
+	case p.Dist == "two-level":
+		return fmt.Sprintf("two-level:%v:jitter:%v:slow:%v:share:%g", l, p.Jitter, p.Slow, p.SlowShare), -1
 	}
 	return fmt.Sprintf("%s:%v:jitter:%v", p.Delay(l).DistName(), l, p.Jitter), -1
 }
@@ -155,6 +165,7 @@ func (p Plan) overrides(l time.Duration) mockserver.Overrides {
 	o := mockserver.Overrides{Latency: sendZero(l)}
 	if d := p.Delay(l); d.Dist != "" || p.Jitter > 0 {
 		o.Dist, o.Jitter, o.P99 = d.DistName(), sendZero(p.Jitter), sendZero(p.P99)
+		o.Slow, o.SlowShare = p.Slow, p.SlowShare
 	}
 	return o
 }

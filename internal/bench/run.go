@@ -107,7 +107,7 @@ func (p Plan) newFile(command []string) results.File {
 		Version:  results.Version,
 		Env:      results.ReadEnv(),
 		Command:  command,
-		Settings: results.Settings{Target: target, Seed: p.Seed, Count: p.Count, Timeout: p.Timeout.String()},
+		Settings: results.Settings{Target: target, Seed: p.Seed, Count: p.Count, Timeout: p.Timeout.String(), HedgeAfter: hedgeAfter(p.HedgeAfter)},
 		Runs:     []results.Run{},
 		Summary:  []results.Summary{},
 		Failures: []results.Failure{},
@@ -146,4 +146,12 @@ func (p Plan) silence() time.Duration {
 		s += time.Duration(float64(time.Second) / slices.Min(p.Rate))
 	}
 	return s
+}
+
+// hedgeAfter is --hedge-after for the record: empty without hedging.
+func hedgeAfter(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return d.String()
 }

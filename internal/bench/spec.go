@@ -30,12 +30,13 @@ type Spec struct {
 	Mode        string        `json:"mode"` // results.ModeClosed or results.ModeOpen
 	N           int           `json:"n"`    // closed: requests per pass
 	Concurrency int           `json:"concurrency"`
-	GOMAXPROCS  int           `json:"gomaxprocs"` // the child sets its runtime to this many Ps
-	Rate        float64       `json:"rate"`       // open: arrivals per second
-	Duration    time.Duration `json:"duration"`   // open: how long arrivals go on
-	Count       int           `json:"count"`      // measured repetitions after the cold pass
-	Timeout     time.Duration `json:"timeout"`    // per request
-	Loops       int           `json:"loops"`      // event loops, for the strategies that run several (gnet)
+	GOMAXPROCS  int           `json:"gomaxprocs"`            // the child sets its runtime to this many Ps
+	Rate        float64       `json:"rate"`                  // open: arrivals per second
+	Duration    time.Duration `json:"duration"`              // open: how long arrivals go on
+	Count       int           `json:"count"`                 // measured repetitions after the cold pass
+	Timeout     time.Duration `json:"timeout"`               // per request
+	HedgeAfter  time.Duration `json:"hedge_after,omitempty"` // a second copy of a request not answered after it; 0: none
+	Loops       int           `json:"loops"`                 // event loops, for the strategies that run several (gnet)
 
 	// Pages are the URLs fetched, cycled through N times in all.
 	Pages []string `json:"pages"`
