@@ -92,6 +92,13 @@ type fetchOptions struct {
 	// offBoard keeps the batch off the timelines and the live view (a
 	// batch of hundreds of lanes that would not fit a screen).
 	offBoard bool
+	// strategy, if set, is the strategy to run, when the batch's title
+	// says more than its name.
+	strategy string
+	// work, if set, is the page's processing: it runs in the done
+	// callback, on whatever goroutine the strategy calls it from, and the
+	// request's bar ends when it does (not-parallelism's CPU step).
+	work func()
 	// onRead, if set, watches every read an event loop makes
 	// (strategies.Config.OnRead): partial-reads' trace.
 	onRead func(strategies.ReadStep)
@@ -100,13 +107,13 @@ type fetchOptions struct {
 // fetchWith is fetch with options.
 func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies.JobList, o fetchOptions) (batch, error) {
 	timeout := cmp.Or(o.timeout, 10*time.Second)
-	info, err := strategies.Lookup(name)
+	info, err := strategies.Lookup(cmp.Or(o.strategy, name))
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %w", err)
 	}
 	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: timeout, OnRead: o.onRead})
 	if err != nil {
-		return batch{}, fmt.Errorf("lessons: %s: %w", name, err)
+		return batch{}, fmt.Errorf("lessons: %s: %w", info.Name, err)
 	}
 	defer f.Close()
 	names := make([]string, len(js))
@@ -125,7 +132,12 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	start := time.Now()
 	ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
 	err = f.Fetch(ctx, js, func(r strategies.Result) {
-		on.record(row, &out, r, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(r.End), Class: r.Class.String()})
+		end := r.End
+		if o.work != nil {
+			o.work()
+			end = time.Now()
+		}
+		on.record(row, &out, r, results.Span{Index: r.Index, Lane: r.Lane, StartMS: ms(r.Start), EndMS: ms(end), Class: r.Class.String()})
 		// Outside the board's lock: only this callback's caller waits.
 		time.Sleep(o.slow)
 		if o.onDone != nil {

@@ -66,6 +66,7 @@ type Timeline struct {
 	Title string         // the strategy, and what it was asked
 	Lanes string         // what a lane is for it (strategies.Info.Lane)
 	Names []string       // each job's label, by index ("London")
+	Items string         // what a span stands for, plural: "pages" when empty
 	Spans []results.Span // one per finished request, times from the batch's start
 	EndMS float64        // the batch's wall time, once it is over; 0 while it runs
 }
@@ -82,7 +83,7 @@ func (l Lesson) Run(ctx context.Context, o Options, live func([]Timeline)) (Outc
 
 // All lists the lessons in teaching order.
 func All() []Lesson {
-	return []Lesson{waiting, poolSize, partialReads, oneLoop, blockingCallback, sharedState, tailAtScale, failures}
+	return []Lesson{waiting, poolSize, partialReads, oneLoop, blockingCallback, sharedState, tailAtScale, failures, notParallelism}
 }
 
 // Lookup finds a lesson by name.

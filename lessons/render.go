@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -28,7 +29,7 @@ func Render(w io.Writer, timelines []Timeline, width int, color bool) {
 	for _, tl := range timelines {
 		status := "running"
 		if tl.EndMS > 0 {
-			status = fmt.Sprintf("%d of %d pages in %.0f ms", len(tl.Spans), len(tl.Names), tl.EndMS)
+			status = fmt.Sprintf("%d of %d %s in %.0f ms", len(tl.Spans), len(tl.Names), cmp.Or(tl.Items, "pages"), tl.EndMS)
 		}
 		fmt.Fprintf(w, "%s: %s\n", tl.Title, status)
 		for _, lane := range lanesOf(tl) {

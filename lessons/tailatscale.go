@@ -33,7 +33,7 @@ var tailAtScale = Lesson{
 		"extra requests will hedging cost?",
 	Explain: "A query is slow if any of its 100 pages is: 1 − 0.99^100 ≈ 63 % of them, though only " +
 		"1 % of pages are slow. The fan-out turns the page's p99 into the query's median. Hedging " +
-		"asks again only for the pages later than 95 % of pages, about 5 % more requests, and a " +
+		"asks again only for the pages later than 95 % of pages, at most 5 % more requests, and a " +
 		"query stays slow only if a page and its copy are both slow: 1 − 0.9999^100 ≈ 1 % of queries. " +
 		"So the query p95 falls to about the hedge delay plus a fast page, while the p99 sits exactly " +
 		"on the edge: run it twice and it flips between fast and slow. Real systems send the copy to " +
@@ -134,7 +134,7 @@ func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Serv
 	for i := range names {
 		names[i] = fmt.Sprintf("q%d", i+1)
 	}
-	row := b.add(Timeline{Title: title, Lanes: "fetcher", Names: names})
+	row := b.add(Timeline{Title: title, Lanes: "fetcher", Names: names, Items: "queries"})
 	fetchers := &fetcherPool{info: info, cfg: strategies.Config{Concurrency: s.fanOut, Timeout: 10 * s.slow, HedgeAfter: hedgeAfter}}
 	defer fetchers.close()
 	js := jobs(srv, stationPages(s.fanOut, 0)) // no delay asked: the server's two levels decide
