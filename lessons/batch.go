@@ -56,14 +56,22 @@ type board struct {
 	live      func([]Timeline)
 }
 
-// snapshot copies the timelines, for the live view.
+// snapshot copies the timelines, for the live view, with the clock of
+// the batches still running.
 func (b *board) snapshot() []Timeline {
 	out := slices.Clone(b.timelines)
 	for i := range out {
 		out[i].Spans = slices.Clone(out[i].Spans)
+		out[i].Running = slices.Clone(out[i].Running)
+		if out[i].EndMS == 0 && !out[i].begun.IsZero() {
+			out[i].NowMS = msSince(out[i].begun, time.Now())
+		}
 	}
 	return out
 }
+
+// msSince is t in milliseconds from zero.
+func msSince(zero, t time.Time) float64 { return float64(t.Sub(zero).Microseconds()) / 1000 }
 
 // batch is one strategy's run on the board: its results, by job index.
 type batch struct {
@@ -111,7 +119,15 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %w", err)
 	}
-	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: timeout, OnRead: o.onRead})
+	// A batch off the board draws on a board of its own, never shown: its
+	// hundreds of lanes would not fit the live view even for a moment.
+	on := b
+	if o.offBoard {
+		on = &board{live: func([]Timeline) {}}
+	}
+	var row int // set before Fetch, which calls OnStart
+	onStart := func(s strategies.Started) { on.begin(row, s) }
+	f, err := newFetcher(info, strategies.Config{Concurrency: c, Timeout: timeout, OnRead: o.onRead, OnStart: onStart})
 	if err != nil {
 		return batch{}, fmt.Errorf("lessons: %s: %w", info.Name, err)
 	}
@@ -120,17 +136,10 @@ func (b *board) fetchWith(ctx context.Context, name string, c int, js strategies
 	for i, j := range js {
 		names[i] = j.Name
 	}
-	// A batch off the board draws on a board of its own, never shown: its
-	// hundreds of lanes would not fit the live view even for a moment.
-	on := b
-	if o.offBoard {
-		on = &board{live: func([]Timeline) {}}
-	}
-	row := on.add(Timeline{Title: name, Lanes: info.Lane, Names: names})
-
 	out := batch{Results: make([]strategies.Result, len(js))}
 	start := time.Now()
-	ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
+	row = on.add(Timeline{Title: name, Lanes: info.Lane, Names: names, begun: start})
+	ms := func(t time.Time) float64 { return msSince(start, t) }
 	err = f.Fetch(ctx, js, func(r strategies.Result) {
 		end := r.End
 		if o.work != nil {
@@ -157,6 +166,18 @@ func (b *board) add(tl Timeline) int {
 	return len(b.timelines) - 1
 }
 
+// begin shows a request that has started as a running bar, and draws the
+// board. A request started again (a retry on a fresh connection) moves to
+// its new lane.
+func (b *board) begin(row int, s strategies.Started) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tl := &b.timelines[row]
+	tl.Running = slices.DeleteFunc(tl.Running, func(r results.Span) bool { return r.Index == s.Index })
+	tl.Running = append(tl.Running, results.Span{Index: s.Index, Lane: s.Lane, StartMS: msSince(tl.begun, s.At)})
+	b.live(b.snapshot())
+}
+
 // addSpan adds a finished span to a timeline and draws the board.
 func (b *board) addSpan(row int, span results.Span) {
 	b.mu.Lock()
@@ -180,7 +201,9 @@ func (b *board) record(row int, out *batch, r strategies.Result, span results.Sp
 	defer b.mu.Unlock()
 	out.Results[r.Index] = r
 	out.Order = append(out.Order, r.Index)
-	b.timelines[row].Spans = append(b.timelines[row].Spans, span)
+	tl := &b.timelines[row]
+	tl.Running = slices.DeleteFunc(tl.Running, func(s results.Span) bool { return s.Index == r.Index })
+	tl.Spans = append(tl.Spans, span)
 	b.live(b.snapshot())
 }
 

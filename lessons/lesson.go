@@ -69,6 +69,13 @@ type Timeline struct {
 	Items string         // what a span stands for, plural: "pages" when empty
 	Spans []results.Span // one per finished request, times from the batch's start
 	EndMS float64        // the batch's wall time, once it is over; 0 while it runs
+
+	// Running are the requests started and not finished yet (their EndMS
+	// is unset), drawn as bars that grow to NowMS, the batch's clock when
+	// the timelines were copied for the live view.
+	Running []results.Span
+	NowMS   float64
+	begun   time.Time // the batch's start, the zero of its times
 }
 
 // Run runs the lesson. live, if not nil, is called with the timelines so

@@ -152,3 +152,25 @@ func TestBatchesOffTheBoardNeverShow(t *testing.T) {
 		t.Errorf("a live frame held %d timelines; want epoll's alone", most)
 	}
 }
+
+// TestRenderRunning draws a live frame: a request still waiting is a bar
+// of '-' without an end mark, up to the batch's clock, on a round scale.
+func TestRenderRunning(t *testing.T) {
+	tl := lessons.Timeline{Title: "pool", Lanes: "worker", Names: []string{"Tokyo", "London"}, NowMS: 150,
+		Spans:   []results.Span{{Index: 1, Lane: 2, StartMS: 0, EndMS: 100, Class: "ok"}},
+		Running: []results.Span{{Index: 0, Lane: 1, StartMS: 0}}}
+	var b bytes.Buffer
+	lessons.Render(&b, []lessons.Timeline{tl}, 60, false)
+	lines := strings.Split(b.String(), "\n")
+	waiting, done := lines[1], lines[2]
+	if !strings.HasPrefix(waiting, "worker 1") || !strings.Contains(waiting, "-Tokyo---") || strings.ContainsAny(waiting, ">x") {
+		t.Errorf("waiting row %q; want a '-' bar labelled Tokyo, no end mark", waiting)
+	}
+	// 150 ms of a 200 ms scale: the bar stops about three quarters across.
+	if bar := strings.TrimRight(strings.Trim(waiting[strings.Index(waiting, "|"):], "|"), " "); len(bar) < 30 || len(bar) > 34 {
+		t.Errorf("waiting bar %d columns of 42; want about 3/4 (150 of 200 ms): %q", len(bar), waiting)
+	}
+	if !strings.Contains(done, "=London") || !strings.Contains(done, ">") || !strings.Contains(b.String(), "200 ms") {
+		t.Errorf("done row %q, axis %q; want a finished bar and a 200 ms scale", done, lines[3])
+	}
+}

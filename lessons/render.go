@@ -13,18 +13,26 @@ import (
 // Render draws timelines as text, width columns wide, on one time scale
 // so that they compare at a glance: for each timeline a heading, then a
 // row per lane with each request a bar from its start to its end, labelled
-// with its page and ended by a mark: '>' ok, 'x' failed. With color, bars
-// are coloured by result class (ANSI); without, the output is plain ASCII.
-// It draws the final picture, and each frame of the live view.
+// with its page and ended by a mark: '>' ok, 'x' failed. A request still
+// waiting (live view) is a bar of '-' that reaches the batch's clock, with
+// no mark yet. With color, bars are coloured by result class (ANSI);
+// without, the output is plain ASCII. It draws the final picture, and each
+// frame of the live view.
 func Render(w io.Writer, timelines []Timeline, width int, color bool) {
 	const label = 16 // the lane column
 	cols := max(width-label-2, 10)
-	scale := 1.0 // ms
+	scale, live := 1.0, false // ms
 	for _, tl := range timelines {
 		scale = max(scale, tl.EndMS)
+		if len(tl.Running) > 0 {
+			scale, live = max(scale, tl.NowMS), true
+		}
 		for _, s := range tl.Spans {
 			scale = max(scale, s.EndMS)
 		}
+	}
+	if live { // a round scale that holds still while the waiting bars grow into it
+		scale = roundUp(scale)
 	}
 	for _, tl := range timelines {
 		status := "running"
@@ -37,7 +45,13 @@ func Render(w io.Writer, timelines []Timeline, width int, color bool) {
 			classes := make([]string, cols)
 			for _, s := range tl.Spans {
 				if s.Lane == lane {
-					drawBar(row, classes, s, tl.Names, cols, scale)
+					drawBar(row, classes, s, tl.Names, cols, scale, '=')
+				}
+			}
+			for _, s := range tl.Running {
+				if s.Lane == lane {
+					s.EndMS = max(s.StartMS, tl.NowMS)
+					drawBar(row, classes, s, tl.Names, cols, scale, '-')
 				}
 			}
 			for _, s := range tl.Spans { // the end marks last: a bar that starts where one ends must not hide it
@@ -54,10 +68,22 @@ func Render(w io.Writer, timelines []Timeline, width int, color bool) {
 	fmt.Fprintf(w, "%-*s0%*.0f ms\n", label, "", cols-3, scale)
 }
 
-// lanesOf lists a timeline's lanes in order.
+// roundUp is the next of 100, 200, 500, 1000, 2000, 5000… ms at or above
+// ms.
+func roundUp(ms float64) float64 {
+	for step := 100.0; ; step *= 10 {
+		for _, s := range []float64{step, 2 * step, 5 * step} {
+			if s >= ms {
+				return s
+			}
+		}
+	}
+}
+
+// lanesOf lists a timeline's lanes in order, the running requests' too.
 func lanesOf(tl Timeline) []int {
 	var lanes []int
-	for _, s := range tl.Spans {
+	for _, s := range slices.Concat(tl.Spans, tl.Running) {
 		if !slices.Contains(lanes, s.Lane) {
 			lanes = append(lanes, s.Lane)
 		}
@@ -76,12 +102,12 @@ func laneName(kind string, lane int) string {
 	return fmt.Sprintf("%s %d", kind, lane)
 }
 
-// drawBar puts one request into a row: '=' from start to end, and its
+// drawBar puts one request into a row: fill from start to end, and its
 // page's name over the bar where it fits.
-func drawBar(row []rune, classes []string, s results.Span, names []string, cols int, scale float64) {
+func drawBar(row []rune, classes []string, s results.Span, names []string, cols int, scale float64, fill rune) {
 	from, to := column(s.StartMS, cols, scale), column(s.EndMS, cols, scale)
 	for c := from; c <= to; c++ {
-		row[c], classes[c] = '=', s.Class
+		row[c], classes[c] = fill, s.Class
 	}
 	if s.Index < len(names) {
 		for i, r := range []rune(names[s.Index]) {

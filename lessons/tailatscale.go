@@ -134,7 +134,8 @@ func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Serv
 	for i := range names {
 		names[i] = fmt.Sprintf("q%d", i+1)
 	}
-	row := b.add(Timeline{Title: title, Lanes: "fetcher", Names: names, Items: "queries"})
+	start := time.Now()
+	row := b.add(Timeline{Title: title, Lanes: "fetcher", Names: names, Items: "queries", begun: start})
 	fetchers := &fetcherPool{info: info, cfg: strategies.Config{Concurrency: s.fanOut, Timeout: 10 * s.slow, HedgeAfter: hedgeAfter}}
 	defer fetchers.close()
 	js := jobs(srv, stationPages(s.fanOut, 0)) // no delay asked: the server's two levels decide
@@ -144,7 +145,6 @@ func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Serv
 		errs = make([]error, s.queries)
 		wg   sync.WaitGroup
 	)
-	start := time.Now()
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
 	for q := range s.queries {

@@ -44,6 +44,7 @@ var conformance = []strategyCase{
 	{"close twice: the second does nothing", testCloseTwice},
 	{"a batch read by index: every job asked for, none over and over", testJobsReadByIndex},
 	{"lanes: each request on one, one request at a time", testLanes},
+	{"OnStart announces each request, on its lane, before its done", testOnStart},
 }
 
 func TestConformance(t *testing.T) { runEveryStrategy(t, conformance) }
@@ -676,5 +677,52 @@ func testLanes(t *testing.T, info strategies.Info) {
 	}
 	if info.Name != "sequential" && len(byLane) < 2 {
 		t.Errorf("%d lane(s) used for %d jobs at concurrency %d; want several", len(byLane), n, c)
+	}
+}
+
+// testOnStart checks Config.OnStart: every job is announced before its
+// done, and its last announcement names the lane and start its Result
+// has, so that a live view can draw each request while it waits.
+func testOnStart(t *testing.T, info strategies.Info) {
+	srv := startServer(t, mockserver.Config{Seed: 3, Model: mockserver.Model{Delay: mockserver.Delay{Latency: mockserver.Duration(2 * time.Millisecond)}}})
+	const n, c = 30, 5
+	var (
+		mu       sync.Mutex
+		starts   = map[int][]strategies.Started{}
+		unstated []int // jobs done before any OnStart for them
+	)
+	f, err := info.New(strategies.Config{Concurrency: c, OnStart: func(s strategies.Started) {
+		mu.Lock()
+		defer mu.Unlock()
+		starts[s.Index] = append(starts[s.Index], s)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	col := newCollector(n)
+	err = f.Fetch(context.Background(), strategies.JobList(stationJobs(srv.URL(), n, "")), func(r strategies.Result) {
+		mu.Lock()
+		if len(starts[r.Index]) == 0 {
+			unstated = append(unstated, r.Index)
+		}
+		mu.Unlock()
+		col.done(r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unstated) > 0 {
+		t.Errorf("jobs %v done before OnStart announced them", unstated)
+	}
+	for _, r := range col.check(t) {
+		s := starts[r.Index]
+		if len(s) == 0 {
+			continue
+		}
+		last := s[len(s)-1]
+		if last.Lane != r.Lane || !last.At.Equal(r.Start) || r.Lane < 1 {
+			t.Errorf("job %d: started on lane %d at %v; result on lane %d from %v", r.Index, last.Lane, last.At, r.Lane, r.Start)
+		}
 	}
 }

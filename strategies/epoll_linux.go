@@ -256,6 +256,7 @@ func (e *Epoll) start(b *epollBatch, job int, t *target, fresh bool, began time.
 		}
 	}
 	c.exchange.begin(job, t, began, e.cfg.maxBodyBytes())
+	e.cfg.started(job, c.exchange.lane, began)
 	c.out = t.request
 	c.deadline = time.Time{}
 	if e.cfg.Timeout > 0 {

@@ -46,7 +46,7 @@ func (e *Errgroup) Fetch(ctx context.Context, jobs Jobs, done func(Result)) erro
 			e.gauge.Add(1)
 			defer e.gauge.Add(-1)
 			slot := <-slots
-			res := onLane(e.client.fetch(ctx, i, job), slot)
+			res := e.client.fetch(ctx, i, slot, job)
 			slots <- slot
 			done(res)
 			return nil

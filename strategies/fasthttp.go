@@ -93,14 +93,15 @@ func (f *FastHTTP) work(ctx context.Context, worker int, take func() (int, bool)
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	for i, ok := take(); ok; i, ok = take() {
-		done(onLane(f.fetch(ctx, i, jobs.Job(i), req, resp), worker))
+		done(f.fetch(ctx, i, worker, jobs.Job(i), req, resp))
 	}
 }
 
 // fetch does one request, reusing the worker's request and response. The
 // page is processed before the response is reused: its body lives in it.
-func (f *FastHTTP) fetch(ctx context.Context, index int, job Job, req *fasthttp.Request, resp *fasthttp.Response) Result {
-	res := Result{Index: index, Start: time.Now()}
+func (f *FastHTTP) fetch(ctx context.Context, index, lane int, job Job, req *fasthttp.Request, resp *fasthttp.Response) Result {
+	res := Result{Index: index, Lane: lane, Start: time.Now()}
+	f.cfg.started(index, lane, res.Start)
 	if ctx.Err() != nil {
 		return finish(ctx, res, ctx.Err())
 	}

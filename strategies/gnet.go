@@ -290,7 +290,9 @@ func (b *gnetBatch) claim() (gnetClaim, bool) {
 	if job >= b.n {
 		return gnetClaim{}, false
 	}
-	return gnetClaim{job: job, start: time.Now(), target: b.g.targets.get(b.jobs.Job(job).URL, b.makeTarget), lane: b.lanes.take()}, true
+	c := gnetClaim{job: job, start: time.Now(), target: b.g.targets.get(b.jobs.Job(job).URL, b.makeTarget), lane: b.lanes.take()}
+	b.g.cfg.started(c.job, c.lane, c.start)
+	return c, true
 }
 
 // start sends a claimed job on gc (a connection that just finished a

@@ -12,6 +12,7 @@ import (
 // The first success wins; the other copy is canceled and waited for, so
 // that nothing outlives the call. A failure waits for the other copy, if
 // one was sent; a request that fails before HedgeAfter is not hedged.
+// fetch sets the Result's Start to when the first copy went out.
 //
 // Both copies run on goroutines of their own (counted on the Gauge) while
 // the caller's goroutine waits for the first answer or the hedge timer:
@@ -19,7 +20,6 @@ import (
 // and racing it from a timer, for a goroutine per request that only a
 // hedging run pays.
 func (c *httpClient) hedged(ctx context.Context, index int, job Job) Result {
-	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	answers := make(chan Result, 2) // room for both: the loser never blocks
@@ -30,7 +30,6 @@ func (c *httpClient) hedged(ctx context.Context, index int, job Job) Result {
 	timer.Stop()
 	cancel()
 	wg.Wait()
-	res.Start = start // the caller has waited since the first copy went out
 	return res
 }
 

@@ -52,14 +52,20 @@ func newHTTPClient(cfg Config, idle int) *httpClient {
 	return &httpClient{transport: t, cfg: cfg, header: header}
 }
 
-// fetch performs one job and returns its Result, hedged if
-// Config.HedgeAfter says so. It blocks until the response has been read,
+// fetch performs one job on a lane (Result.Lane: what carries it) and
+// returns its Result, hedged if Config.HedgeAfter says so. It blocks until the response has been read,
 // the per-request Timeout has passed or ctx ends.
-func (c *httpClient) fetch(ctx context.Context, index int, job Job) Result {
+func (c *httpClient) fetch(ctx context.Context, index, lane int, job Job) Result {
+	start := time.Now()
+	c.cfg.started(index, lane, start)
+	var res Result
 	if c.cfg.HedgeAfter > 0 {
-		return c.hedged(ctx, index, job)
+		res = c.hedged(ctx, index, job)
+	} else {
+		res = c.attempt(ctx, index, job)
 	}
-	return c.attempt(ctx, index, job)
+	res.Start, res.Lane = start, lane // the caller has waited since OnStart
+	return res
 }
 
 // attempt sends the job's request once.
@@ -328,13 +334,6 @@ func cancelFrom(ctx context.Context, first, count int, done func(Result)) {
 		now := time.Now()
 		done(finish(ctx, Result{Index: i, Start: now}, ctx.Err()))
 	}
-}
-
-// onLane records what carried a request (Result.Lane). The requests a
-// strategy never handed to a lane are reported by cancelFrom, with lane 0.
-func onLane(res Result, lane int) Result {
-	res.Lane = lane
-	return res
 }
 
 // startEach calls start for the jobs in index order, each no sooner than

@@ -37,7 +37,7 @@ func (p *PerRequest) Fetch(ctx context.Context, jobs Jobs, done func(Result)) er
 	mustBeMade(p.client != nil, "PerRequest")
 	var wg sync.WaitGroup
 	startEach(ctx, jobs, done, func(i int, job Job) {
-		p.gauge.Go(&wg, func() { done(onLane(p.client.fetch(ctx, i, job), i+1)) })
+		p.gauge.Go(&wg, func() { done(p.client.fetch(ctx, i, i+1, job)) })
 	})
 	wg.Wait()
 	return ctx.Err()

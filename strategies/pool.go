@@ -29,7 +29,7 @@ func (p *Pool) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(p.client != nil, "Pool")
 	runCrew(ctx, p.gauge, p.workers, jobs, done, func(worker int, take func() (int, bool)) {
 		for i, ok := take(); ok; i, ok = take() {
-			done(onLane(p.client.fetch(ctx, i, jobs.Job(i)), worker))
+			done(p.client.fetch(ctx, i, worker, jobs.Job(i)))
 		}
 	})
 	return ctx.Err()

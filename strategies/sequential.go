@@ -23,7 +23,7 @@ func NewSequential(cfg Config) *Sequential {
 func (s *Sequential) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(s.client != nil, "Sequential")
 	startEach(ctx, jobs, done, func(i int, job Job) {
-		done(onLane(s.client.fetch(ctx, i, job), 1))
+		done(s.client.fetch(ctx, i, 1, job))
 	})
 	return ctx.Err()
 }

@@ -166,6 +166,28 @@ type Config struct {
 	// partial-reads); the other strategies read inside their HTTP client
 	// and never call it.
 	OnRead func(ReadStep)
+	// OnStart, when set, is called as each request starts, with its job,
+	// its lane (what Result.Lane will name) and its start (Result.Start),
+	// so that a live view can draw a request while it waits, not only once
+	// it is done (netio demo's timelines). Every strategy calls it, from
+	// its own goroutines, concurrently: like done, it must not block. A
+	// request retried on a fresh connection after a kept-alive one turned
+	// out closed (epoll) starts again, on its new lane.
+	OnStart func(Started)
+}
+
+// Started is a request that has just started: see Config.OnStart.
+type Started struct {
+	Index int       // the job
+	Lane  int       // what carries it (Result.Lane)
+	At    time.Time // when it started (Result.Start)
+}
+
+// started calls OnStart, if set.
+func (c Config) started(index, lane int, at time.Time) {
+	if c.OnStart != nil {
+		c.OnStart(Started{Index: index, Lane: lane, At: at})
+	}
 }
 
 // ReadStep is one read an event loop made from a connection, and where

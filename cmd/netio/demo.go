@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -25,8 +26,10 @@ experiment on a mock server started for it, a timeline that fills in as the
 requests finish (a row per lane: what carried each request), then the
 measured numbers beside the predicted ones and a short explanation.
 
-On a terminal the timeline is redrawn in place, in colour unless NO_COLOR is
-set; otherwise the final picture is printed once, in plain ASCII.
+On a terminal the timeline is drawn live, in colour unless NO_COLOR is set:
+a request is a bar of '-' that grows while it waits and becomes '=' with an
+end mark ('>' ok, 'x' failed) when it completes; q stops the lesson, Ctrl-C
+interrupts it. Otherwise the final picture is printed once, in plain ASCII.
 --quick runs the lesson at small sizes and exits 1 if its claim does not
 hold (CI runs every lesson so). Lessons and teachers' notes: docs/lessons/.`
 
@@ -103,10 +106,26 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 	color := tty && os.Getenv("NO_COLOR") == ""
 	var view *liveView
 	if tty {
-		view = &liveView{w: stdout, width: s.width, color: color}
+		if f, ok := stdout.(*os.File); ok {
+			ansiOutput(f)
+		}
+		view = newLiveView(stdout, s.width, color)
+		defer view.clear()
+	}
+	ctx, quit := context.WithCancelCause(ctx)
+	defer quit(nil)
+	if tty && isTerminal(os.Stdin) {
+		if restore, err := keyMode(os.Stdin); err == nil {
+			defer restore() // on every return, Ctrl-C's included: the terminal as it was
+			go readQuitKey(os.Stdin, quit)
+			fmt.Fprintln(stdout, "(q stops the lesson)")
+		}
 	}
 	out, err := l.Run(ctx, lessons.Options{Quick: s.quick}, view.draw)
 	switch {
+	case err != nil && errors.Is(context.Cause(ctx), errQuitKey):
+		view.clear()
+		return quitLesson(stdout, l.Name, s.quick)
 	case err != nil && ctx.Err() != nil:
 		return interruptedf("netio demo %s: interrupted", l.Name)
 	case err != nil:
@@ -130,6 +149,36 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 	if s.quick && !out.Holds() {
 		return errors.New("netio demo " + l.Name + ": the lesson's claim did not hold (see the table)")
 	}
+	return nil
+}
+
+// errQuitKey is the cause of a lesson stopped by its q key.
+var errQuitKey = errors.New("q pressed")
+
+// readQuitKey reads keys from in, in cbreak mode, and stops the lesson at
+// q. It returns when in fails; otherwise it waits for a key until the
+// process ends (a read of a terminal cannot be cancelled), which is when
+// the command has returned.
+func readQuitKey(in io.Reader, quit context.CancelCauseFunc) {
+	key := make([]byte, 1)
+	for {
+		if _, err := in.Read(key); err != nil {
+			return
+		}
+		if key[0] == 'q' || key[0] == 'Q' {
+			quit(errQuitKey)
+			return
+		}
+	}
+}
+
+// quitLesson ends a lesson stopped with q: a line saying so, and exit 0,
+// as a pager quits; with --quick, exit 1, since the claim was not checked.
+func quitLesson(stdout io.Writer, name string, quick bool) error {
+	if quick {
+		return fmt.Errorf("netio demo %s: stopped with q before its claim was checked", name)
+	}
+	fmt.Fprintf(stdout, "netio demo %s: stopped with q.\n", name)
 	return nil
 }
 
@@ -186,28 +235,79 @@ func saveTimelineSVG(path string, timelines []lessons.Timeline) error {
 // cursor up over the last frame and writes the new one over it, line by
 // line, each line cleared first, so nothing flickers (no clear screen) in
 // a terminal, tmux or over SSH. A plain ANSI renderer rather than a TUI
-// library: the view is one block of lines redrawn and takes no input, and
-// Ctrl-C is the command's own interrupt (docs/lessons/README.md).
+// library: the view is one block of lines redrawn, and its one key, q, is
+// read in cbreak mode (docs/lessons/README.md).
+//
+// A frame is drawn when the lesson reports a change (a request started or
+// finished), and every 100 ms while requests are waiting, with their bars
+// grown by the time since the lesson's last report.
 type liveView struct {
 	w     io.Writer
 	width int
 	color bool
 
-	mu    sync.Mutex
-	lines int // lines of the last frame
-	last  time.Time
+	mu     sync.Mutex
+	lines  int                // lines of the last frame
+	last   time.Time          // when the last frame was drawn
+	latest []lessons.Timeline // the lesson's last report
+	got    time.Time          // when it came
+	stop   chan struct{}      // closed by clear: the ticker ends
+	ticker sync.WaitGroup
 }
 
-// draw shows a frame, at most every 30 ms (the final one always).
+// newLiveView starts a view on w and its ticker.
+func newLiveView(w io.Writer, width int, color bool) *liveView {
+	v := &liveView{w: w, width: width, color: color, stop: make(chan struct{})}
+	v.ticker.Go(v.tick)
+	return v
+}
+
+// draw takes the lesson's timelines and shows them, at most every 30 ms
+// (the final frame always).
 func (v *liveView) draw(timelines []lessons.Timeline) {
 	if v == nil {
 		return
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.latest, v.got = timelines, time.Now()
 	if time.Since(v.last) < 30*time.Millisecond && !allEnded(timelines) {
 		return
 	}
+	v.render(timelines)
+}
+
+// tick redraws every 100 ms, the waiting bars grown to now, until clear.
+func (v *liveView) tick() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-v.stop:
+			return
+		case <-t.C:
+		}
+		v.mu.Lock()
+		if v.latest != nil && !allEnded(v.latest) {
+			v.render(grown(v.latest, time.Since(v.got)))
+		}
+		v.mu.Unlock()
+	}
+}
+
+// grown advances the clock of the timelines still running by d.
+func grown(timelines []lessons.Timeline, d time.Duration) []lessons.Timeline {
+	out := slices.Clone(timelines)
+	for i := range out {
+		if out[i].EndMS == 0 {
+			out[i].NowMS += float64(d.Microseconds()) / 1000
+		}
+	}
+	return out
+}
+
+// render writes a frame over the last one. The caller holds v.mu.
+func (v *liveView) render(timelines []lessons.Timeline) {
 	v.last = time.Now()
 	var b strings.Builder
 	lessons.Render(&b, timelines, v.width, v.color)
@@ -219,8 +319,22 @@ func (v *liveView) draw(timelines []lessons.Timeline) {
 	v.lines = strings.Count(frame, "\n") + 1
 }
 
-// clear removes the last frame, for the final picture to take its place.
+// clear stops the ticker and removes the last frame, for the final
+// picture to take its place. Only the first call does anything.
 func (v *liveView) clear() {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	select {
+	case <-v.stop:
+		v.mu.Unlock()
+		return
+	default:
+		close(v.stop)
+	}
+	v.mu.Unlock()
+	v.ticker.Wait()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.moveUp()

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/netio-lab/netio/lessons"
+	"github.com/netio-lab/netio/results"
 )
 
 func TestDemoListsTheLessons(t *testing.T) {
@@ -59,5 +64,26 @@ func TestDemoQuickRunsAndSavesItsTimeline(t *testing.T) {
 		XMLName xml.Name `xml:"svg"`
 	})); err != nil {
 		t.Errorf("--svg: not an SVG document: %v", err)
+	}
+}
+
+// TestLiveViewGrowsWaitingBars: with no report from the lesson, the view
+// still redraws every 100 ms while a request waits, its bar longer each
+// time; once every batch has ended, it stops.
+func TestLiveViewGrowsWaitingBars(t *testing.T) {
+	var buf bytes.Buffer
+	v := newLiveView(&buf, 60, false)
+	v.draw([]lessons.Timeline{{Title: "pool", Lanes: "worker", Names: []string{"Tokyo"}, NowMS: 10,
+		Running: []results.Span{{Index: 0, Lane: 1, StartMS: 0}}}})
+	time.Sleep(450 * time.Millisecond)
+	v.clear()
+	var bars []int
+	for frame := range strings.SplitSeq(buf.String(), "pool: running") {
+		if _, row, ok := strings.Cut(frame, "worker 1"); ok {
+			bars = append(bars, strings.Count(row, "-"))
+		}
+	}
+	if len(bars) < 3 || bars[len(bars)-1] <= bars[0] {
+		t.Errorf("frames' waiting bars %v; want at least 3 frames, the bar growing", bars)
 	}
 }
