@@ -36,14 +36,17 @@ func stationPages(n int, delay time.Duration) []page {
 
 // jobs makes the strategies' jobs for pages on srv, each page with its own
 // delay (a query override: the server's other settings stand).
-func jobs(srv *mockserver.Server, pages []page) strategies.JobList {
+func jobs(srv *mockserver.Server, pages []page) strategies.JobList { return jobsAt(srv.URL(), pages) }
+
+// jobsAt is jobs for the mock server at base.
+func jobsAt(base string, pages []page) strategies.JobList {
 	out := make(strategies.JobList, len(pages))
 	for i, p := range pages {
 		name := p.city
 		if p.fault != "" {
 			name = p.fault
 		}
-		out[i] = strategies.Job{Name: name, URL: mockserver.PageURL(srv.URL(), p.icao, mockserver.Overrides{Latency: p.delay, Fault: p.fault})}
+		out[i] = strategies.Job{Name: name, URL: mockserver.PageURL(base, p.icao, mockserver.Overrides{Latency: p.delay, Fault: p.fault})}
 	}
 	return out
 }

@@ -2,11 +2,14 @@ package lessons
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netio-lab/netio/harness"
+	"github.com/netio-lab/netio/internal/serverproc"
+	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
 
@@ -117,5 +120,23 @@ func TestParallelClaims(t *testing.T) {
 		if got.Holds() != c.holds {
 			t.Errorf("%+v: claims %+v; want holds %v", c, got.Claims, c.holds)
 		}
+	}
+}
+
+// TestOneLoopServerFallsBack: where no server process can be started, the
+// server runs in this process, the largest size drops to 5,000 (two
+// descriptors a connection within 20,000) and a note says so.
+func TestOneLoopServerFallsBack(t *testing.T) {
+	real := startServerProcess
+	t.Cleanup(func() { startServerProcess = real })
+	startServerProcess = func(mockserver.Config) (*serverproc.Proc, error) { return nil, errors.New("no MaybeServe") }
+	sizes := []int{1000, 10000}
+	base, notes, stop, err := oneLoopServer(sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if sizes[1] != 5000 || len(notes) != 2 || !strings.Contains(notes[1], "5,000") || !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Errorf("sizes %v, notes %q, base %q; want 1000,5000, a note, an in-process server", sizes, notes, base)
 	}
 }

@@ -12,11 +12,17 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/netio-lab/netio/internal/leaktest"
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/lessons"
 	"github.com/netio-lab/netio/results"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Options...) }
+// TestMain: one-loop starts its mock server in a copy of this binary
+// (serverproc.StartMock), which serves there instead of testing.
+func TestMain(m *testing.M) {
+	serverproc.MaybeServe()
+	goleak.VerifyTestMain(m, leaktest.Options...)
+}
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 

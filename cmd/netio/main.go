@@ -22,9 +22,14 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/netio-lab/netio/internal/serverproc"
 )
 
 func main() {
+	// A copy of netio started to serve a lesson's mock server in a process
+	// of its own (serverproc.StartMock) serves, then exits, here.
+	serverproc.MaybeServe()
 	os.Exit(exitCode(os.Stderr, run(os.Stdout, os.Stderr, os.Args[1:])))
 }
 

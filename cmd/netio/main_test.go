@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/netio-lab/netio/internal/leaktest"
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -28,6 +29,7 @@ import (
 const asNetioEnv = "NETIO_TEST_AS_NETIO"
 
 func TestMain(m *testing.M) {
+	serverproc.MaybeServe() // a lesson's mock server in a process of its own, as in main
 	// netio bench re-executes its own binary for the mock server and for
 	// each child: under test that binary is this one, which then acts as
 	// netio for those commands.

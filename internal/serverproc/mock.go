@@ -66,8 +66,8 @@ func serve(spec string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // StartMock runs the mock server with cfg in a child process: a copy of
-// the running executable, which must be a test binary whose TestMain calls
-// MaybeServe first. It returns once the child serves, as Start does; the
+// the running executable, which must call MaybeServe first (a test binary
+// in its TestMain, netio in its main). It returns once the child serves, as Start does; the
 // caller must Close the Proc. The child stops by itself if this process
 // dies without closing it: it watches Start's lifeline on its stdin.
 func StartMock(cfg mockserver.Config) (*Proc, error) {
