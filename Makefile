@@ -26,7 +26,7 @@ cross: ## go vet for darwin and windows, amd64 and arm64
 
 lessons: ## run every classroom lesson as netio demo NAME --quick: exit 1 if a lesson's claim does not hold
 	$(GO) build -o bin/netio ./cmd/netio
-	for l in $$(bin/netio demo --names); do bin/netio demo $$l --quick --no-pause > /dev/null || exit 1; echo "lesson $$l: its claim holds"; done
+	for l in $$(bin/netio demo --names); do out=$$(bin/netio demo $$l --quick --no-pause 2>&1) || { echo "$$out"; exit 1; }; echo "lesson $$l: its claim holds"; done
 
 # Each fuzz target runs for a count of executions, not a -fuzztime duration:
 # at the end of a duration Go 1.26's fuzz coordinator can race its own
