@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/netio-lab/netio/lessons"
 	"github.com/netio-lab/netio/report"
 	"github.com/netio-lab/netio/results"
@@ -106,10 +108,14 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 	color := tty && os.Getenv("NO_COLOR") == ""
 	var view *liveView
 	if tty {
+		rows := 0
 		if f, ok := stdout.(*os.File); ok {
 			ansiOutput(f)
+			if cols, height, err := term.GetSize(int(f.Fd())); err == nil {
+				s.width, rows = min(s.width, cols), height // a wrapped line would throw the redrawing off
+			}
 		}
-		view = newLiveView(stdout, s.width, color)
+		view = newLiveView(stdout, s.width, rows, color)
 		defer view.clear()
 	}
 	ctx, quit := context.WithCancelCause(ctx)
@@ -244,6 +250,7 @@ func saveTimelineSVG(path string, timelines []lessons.Timeline) error {
 type liveView struct {
 	w     io.Writer
 	width int
+	rows  int // the terminal's height; 0 if unknown
 	color bool
 
 	mu     sync.Mutex
@@ -255,9 +262,11 @@ type liveView struct {
 	ticker sync.WaitGroup
 }
 
-// newLiveView starts a view on w and its ticker.
-func newLiveView(w io.Writer, width int, color bool) *liveView {
-	v := &liveView{w: w, width: width, color: color, stop: make(chan struct{})}
+// newLiveView starts a view on w and its ticker. A frame taller than rows
+// shows its last rows only (the cursor cannot move up past the top of the
+// screen, so a taller frame could not be drawn over); 0 shows it whole.
+func newLiveView(w io.Writer, width, rows int, color bool) *liveView {
+	v := &liveView{w: w, width: width, rows: rows, color: color, stop: make(chan struct{})}
 	v.ticker.Go(v.tick)
 	return v
 }
@@ -311,12 +320,20 @@ func (v *liveView) render(timelines []lessons.Timeline) {
 	v.last = time.Now()
 	var b strings.Builder
 	lessons.Render(&b, timelines, v.width, v.color)
-	frame := strings.TrimSuffix(b.String(), "\n")
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if keep := v.rows - 3; v.rows > 0 && len(lines) > keep+1 {
+		// The latest rows, under a line that says what is hidden. Two rows
+		// are left: the cursor's, below the frame, and the top one, so that
+		// the frame never starts in the screen's corner, where tmux takes
+		// the clearing of the screen below as "clear screen" and keeps a
+		// copy of the frame in its history.
+		lines = append([]string{fmt.Sprintf("(%d rows above, shown at the end)", len(lines)-keep)}, lines[len(lines)-keep:]...)
+	}
 	v.moveUp()
-	for line := range strings.SplitSeq(frame, "\n") {
+	for _, line := range lines {
 		fmt.Fprintf(v.w, "\x1b[2K%s\n", line)
 	}
-	v.lines = strings.Count(frame, "\n") + 1
+	v.lines = len(lines)
 }
 
 // clear stops the ticker and removes the last frame, for the final

@@ -72,7 +72,7 @@ func TestDemoQuickRunsAndSavesItsTimeline(t *testing.T) {
 // time; once every batch has ended, it stops.
 func TestLiveViewGrowsWaitingBars(t *testing.T) {
 	var buf bytes.Buffer
-	v := newLiveView(&buf, 60, false)
+	v := newLiveView(&buf, 60, 0, false)
 	v.draw([]lessons.Timeline{{Title: "pool", Lanes: "worker", Names: []string{"Tokyo"}, NowMS: 10,
 		Running: []results.Span{{Index: 0, Lane: 1, StartMS: 0}}}})
 	time.Sleep(450 * time.Millisecond)
@@ -85,5 +85,28 @@ func TestLiveViewGrowsWaitingBars(t *testing.T) {
 	}
 	if len(bars) < 3 || bars[len(bars)-1] <= bars[0] {
 		t.Errorf("frames' waiting bars %v; want at least 3 frames, the bar growing", bars)
+	}
+}
+
+// TestLiveViewClipsTallFrames: a frame taller than the terminal shows its
+// last rows under a line saying how many are hidden, so that the cursor
+// can always move back up over it.
+func TestLiveViewClipsTallFrames(t *testing.T) {
+	var buf bytes.Buffer
+	v := newLiveView(&buf, 60, 10, false)
+	tl := lessons.Timeline{Title: "pool", Lanes: "worker", EndMS: 100}
+	for i := range 20 {
+		tl.Names = append(tl.Names, "Tokyo")
+		tl.Spans = append(tl.Spans, results.Span{Index: i, Lane: i + 1, EndMS: 100, Class: "ok"})
+	}
+	v.draw([]lessons.Timeline{tl})
+	v.mu.Lock()
+	lines := v.lines
+	v.mu.Unlock()
+	v.clear()
+	// 22 rows (a heading, 20 workers, the axis) on 10: a line for the 15
+	// hidden ones, then the last 7; a row left above and one below.
+	if out := buf.String(); lines != 8 || !strings.Contains(out, "(15 rows above, shown at the end)") || !strings.Contains(out, "worker 15 ") || strings.Contains(out, "worker 14 ") {
+		t.Errorf("frame of %d lines:\n%s\nwant 8: a line for the 15 hidden rows, then workers 15-20 and the axis", lines, out)
 	}
 }

@@ -103,6 +103,26 @@ func TestDemoLiveViewInTmux(t *testing.T) {
 	}
 }
 
+// TestDemoTallFrameInTmux runs a lesson whose timelines are taller than
+// the 24-row terminal (failures --quick: 25 rows): the live view shows its
+// last rows, and the final picture each heading once, nothing left behind.
+func TestDemoTallFrameInTmux(t *testing.T) {
+	screen, _, status := tmuxSession(t, "demo", "failures", "--no-pause", "--quick")
+	waitFor(t, "the lesson to end", func() bool { return exitStatus(status) != "" })
+	got := screen()
+	if s := exitStatus(status); s != "0" {
+		t.Fatalf("exit %s; screen:\n%s", s, got)
+	}
+	for _, heading := range []string{"pool: 5 of 5", "epoll: 5 of 5", "gnet: 5 of 5", "fasthttp: 5 of 5"} {
+		if n := strings.Count(got, heading); n != 1 {
+			t.Errorf("%q %d times on the screen and its history; want once:\n%s", heading, n, got)
+		}
+	}
+	if strings.Contains(got, ": running") || strings.Contains(got, "rows above") {
+		t.Errorf("a live frame left on the screen:\n%s", got)
+	}
+}
+
 // TestDemoCtrlCInTmux interrupts a lesson mid-run (failures waits a whole
 // timeout on its hanging page): netio says so and exits 130.
 func TestDemoCtrlCInTmux(t *testing.T) {
