@@ -73,9 +73,7 @@ type epollConn struct {
 
 	// While it carries a request, the connection is in its batch's
 	// flights, with the request's deadline (zero: none).
-	deadline   time.Time
-	prev, next *epollConn
-	flying     bool
+	flight[epollConn]
 }
 
 // NewEpoll creates the epoll instance. Close releases it.
@@ -124,56 +122,7 @@ type epollBatch struct {
 	done    func(Result)
 	next    int // the next job to start
 	left    int // jobs without a result yet
-	flights epollFlights
-}
-
-// epollFlights is the batch's requests in flight: the connections carrying
-// one, in the order of their deadlines. Every job has the same Timeout, so
-// a job started later has a later deadline and goes at the back: the
-// front's deadline is the earliest, and the list is the loop's whole timer
-// wheel. It is linked through the connections themselves, so starting and
-// ending a request costs no allocation, and the list never holds more
-// than Concurrency connections, however many jobs the batch has.
-type epollFlights struct {
-	front, back *epollConn
-}
-
-// insert adds c in deadline order: at the back, but for a retry, which
-// keeps its first attempt's deadline and walks back to its place.
-func (l *epollFlights) insert(c *epollConn) {
-	after := l.back
-	for after != nil && after.deadline.After(c.deadline) {
-		after = after.prev
-	}
-	c.prev, c.flying = after, true
-	if after == nil {
-		c.next, l.front = l.front, c
-	} else {
-		c.next, after.next = after.next, c
-	}
-	if c.next == nil {
-		l.back = c
-	} else {
-		c.next.prev = c
-	}
-}
-
-// remove takes c out, if it is in.
-func (l *epollFlights) remove(c *epollConn) {
-	if !c.flying {
-		return
-	}
-	if c.prev == nil {
-		l.front = c.next
-	} else {
-		c.prev.next = c.next
-	}
-	if c.next == nil {
-		l.back = c.prev
-	} else {
-		c.next.prev = c.prev
-	}
-	c.prev, c.next, c.flying = nil, nil, false
+	flights flights[epollConn]
 }
 
 // Fetch runs the loop until every job has a result, starting each job no
@@ -186,7 +135,7 @@ func (e *Epoll) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(e.conns != nil, "Epoll")
 	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer e.cfg.Gauge.Add(-1)
-	b := &epollBatch{ctx: ctx, jobs: jobs, done: done, left: jobs.Len()}
+	b := &epollBatch{ctx: ctx, jobs: jobs, done: done, left: jobs.Len(), flights: flights[epollConn]{of: func(c *epollConn) *flight[epollConn] { return &c.flight }}}
 	prepareTargets(ctx, &e.targets, jobs)
 	// A wake-up under way must finish before Close may close e.wake.
 	defer onCancel(ctx, e.cfg.Gauge, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })()

@@ -72,9 +72,11 @@ func TestEpollWaitFailureEndsEveryJob(t *testing.T) {
 func TestEpollFlightsOrder(t *testing.T) {
 	base := time.Now()
 	conn := func(ms int) *epollConn {
-		return &epollConn{fd: ms, deadline: base.Add(time.Duration(ms) * time.Millisecond)}
+		c := &epollConn{fd: ms}
+		c.deadline = base.Add(time.Duration(ms) * time.Millisecond)
+		return c
 	}
-	var l epollFlights
+	l := flights[epollConn]{of: func(c *epollConn) *flight[epollConn] { return &c.flight }}
 	c10, c20, c30, c15 := conn(10), conn(20), conn(30), conn(15)
 	for _, c := range []*epollConn{c10, c20, c30, c15} { // c15 is a retry: it keeps an earlier deadline
 		l.insert(c)

@@ -189,3 +189,63 @@ func (x *exchange) result(ctx context.Context, err error) Result {
 	temp, ok := x.scanner.Temperature()
 	return pageResult(ctx, res, temp, ok)
 }
+
+// flights is a batch's requests in flight in an event loop (epoll, uring):
+// the connections carrying one, in the order of their deadlines. Every job
+// has the same Timeout, so a job started later has a later deadline and
+// goes at the back: the front's deadline is the earliest, and the list is
+// the loop's whole timer wheel. It is linked through the connections
+// themselves (each embeds a flight), so starting and ending a request
+// costs no allocation, and the list never holds more than Concurrency
+// connections, however many jobs the batch has.
+type flights[C any] struct {
+	front, back *C
+	of          func(*C) *flight[C] // the connection's flight
+}
+
+// flight is a connection's place in its batch's flights.
+type flight[C any] struct {
+	deadline   time.Time // the request's; zero: none
+	prev, next *C
+	flying     bool
+}
+
+// insert adds c in deadline order: at the back, but for a retry, which
+// keeps its first attempt's deadline and walks back to its place.
+func (l *flights[C]) insert(c *C) {
+	f := l.of(c)
+	after := l.back
+	for after != nil && l.of(after).deadline.After(f.deadline) {
+		after = l.of(after).prev
+	}
+	f.prev, f.flying = after, true
+	if after == nil {
+		f.next, l.front = l.front, c
+	} else {
+		f.next, l.of(after).next = l.of(after).next, c
+	}
+	if f.next == nil {
+		l.back = c
+	} else {
+		l.of(f.next).prev = c
+	}
+}
+
+// remove takes c out, if it is in.
+func (l *flights[C]) remove(c *C) {
+	f := l.of(c)
+	if !f.flying {
+		return
+	}
+	if f.prev == nil {
+		l.front = f.next
+	} else {
+		l.of(f.prev).next = f.next
+	}
+	if f.next == nil {
+		l.back = f.prev
+	} else {
+		l.of(f.next).prev = f.prev
+	}
+	f.prev, f.next, f.flying = nil, nil, false
+}

@@ -110,6 +110,7 @@ func TestStrategiesGaugeGoroutines(t *testing.T) {
 		// The loops and the ticker, and up to 4 dialers.
 		{"gnet", 200, 100, 10 * time.Millisecond, func(n, c, conns int) (int, int) { return loops + 1 + 1, loops + 1 + 4 }},
 		{"fasthttp", 64, 8, 10 * time.Millisecond, func(n, c, conns int) (int, int) { return c, c }},
+		{"uring", 200, 100, 10 * time.Millisecond, func(n, c, conns int) (int, int) { return 1, 1 }},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

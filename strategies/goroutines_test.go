@@ -77,7 +77,7 @@ func peakGoroutines(t *testing.T, name string, n, c int) int {
 }
 
 // TestEventLoopsUseFewGoroutines: at 1,000 requests in flight the epoll
-// strategy does all its I/O on the caller's goroutine, and gnet on its loops
+// and uring strategies do all their I/O on the caller's goroutine, and gnet on its loops
 // plus a fixed few helpers, whatever the concurrency; a goroutine-per-request
 // strategy, measured the same way, needs one per request.
 func TestEventLoopsUseFewGoroutines(t *testing.T) {
@@ -88,8 +88,10 @@ func TestEventLoopsUseFewGoroutines(t *testing.T) {
 	if got := peakGoroutines(t, "perrequest", n, n); got < n {
 		t.Fatalf("perrequest peaked at %d client goroutines for %d requests in flight; the count misses some", got, n)
 	}
-	if got := peakGoroutines(t, "epoll", n, n); got != 1 {
-		t.Errorf("epoll peaked at %d client goroutines at c=%d; want 1, the caller's", got, n)
+	for _, loop := range []string{"epoll", "uring"} {
+		if got := peakGoroutines(t, loop, n, n); got != 1 {
+			t.Errorf("%s peaked at %d client goroutines at c=%d; want 1, the caller's", loop, got, n)
+		}
 	}
 	// gnet: 1 loop, its ticker, the coordinator (the caller) and 4 dialers,
 	// plus gnet's own few; the same at c=10 and c=1000.

@@ -19,6 +19,10 @@ type Info struct {
 	// Hedges reports whether the strategy honours Config.HedgeAfter (the
 	// net/http ones do); the others refuse a Config that sets it.
 	Hedges bool
+	// SeesReads reports whether the strategy reads and parses responses
+	// itself, and so calls Config.OnRead after each read (the event
+	// loops); the others read inside their HTTP client.
+	SeesReads bool
 	// New builds the strategy. The caller closes the result with Close.
 	New func(Config) (Fetcher, error)
 	// inFlight is how many requests the strategy has in flight at most for
@@ -78,6 +82,7 @@ var registry = []Info{
 	},
 	{
 		Name:        "epoll",
+		SeesReads:   true,
 		Description: "one goroutine, non-blocking sockets and an epoll loop on x/sys/unix: the article's select/poll",
 		Knob:        "requests in flight in the loop",
 		Lane:        "connection",
@@ -85,6 +90,7 @@ var registry = []Info{
 	},
 	{
 		Name:        "gnet",
+		SeesReads:   true,
 		Description: "gnet v2 event loops call a handler back with the data: the article's Twisted reactor",
 		Knob:        "requests in flight across the loops",
 		Lane:        "request slot",
@@ -96,6 +102,14 @@ var registry = []Info{
 		Knob:        "number of workers",
 		Lane:        "worker",
 		New:         noHedging("fasthttp", func(c Config) (Fetcher, error) { return NewFastHTTP(c), nil }),
+	},
+	{
+		Name:        "uring",
+		SeesReads:   true,
+		Description: "one goroutine and io_uring: the kernel connects, sends and receives, and reports each done: the article's asynchronous I/O",
+		Knob:        "requests in flight in the ring",
+		Lane:        "connection",
+		New:         noHedging("uring", func(c Config) (Fetcher, error) { return newOrError(NewURing(c)) }),
 	},
 }
 

@@ -103,6 +103,7 @@ func TestZeroValuesRefuseToFetch(t *testing.T) {
 		"epoll":      &strategies.Epoll{},
 		"gnet":       &strategies.Gnet{},
 		"fasthttp":   &strategies.FastHTTP{},
+		"uring":      &strategies.URing{},
 	}
 	for _, name := range strategies.Names() {
 		f, ok := zeros[name]

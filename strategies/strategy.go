@@ -160,7 +160,8 @@ type Config struct {
 	// it. Result.Hedged says which requests were sent twice.
 	HedgeAfter time.Duration
 	// OnRead, when set, is called by the strategies that parse responses
-	// themselves (epoll, gnet) after each read from a connection has been
+	// themselves (Info.SeesReads: epoll, gnet, uring) after each read from
+	// a connection has been
 	// fed to the parser, on the event loop's goroutine: like done, it
 	// must not block. It is for watching partial reads (the lesson
 	// partial-reads); the other strategies read inside their HTTP client

@@ -192,6 +192,11 @@ func (r *Ring) SQE() *SQE {
 	return e
 }
 
+// Free is the number of entries that can be filled before the queue is
+// full. A chain of linked entries must be submitted whole (the kernel runs
+// a chain cut by the end of a submission as two), so check that it fits.
+func (r *Ring) Free() uint32 { return r.sq.entries - (r.sq.filled - atomic.LoadUint32(r.sq.head)) }
+
 // Pending is the number of entries filled and not yet submitted.
 func (r *Ring) Pending() uint32 { return r.sq.filled - *r.sq.tail }
 

@@ -4,8 +4,11 @@ package uring_test
 
 import (
 	"errors"
+	"net"
+	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -145,4 +148,42 @@ func TestWaitTimesOut(t *testing.T) {
 	if waited := time.Since(start); waited < 20*time.Millisecond || waited > 2*time.Second {
 		t.Errorf("waited %v; want the 20 ms timeout", waited)
 	}
+}
+
+// TestFailedLinkPostsOneCompletion: connect, send and receive linked, the
+// first two skip-success. When the connect fails (nothing listens), its
+// completion is the chain's only one: the kernel posts none for the send
+// and receive linked after it. The uring strategy counts on it.
+func TestFailedLinkPostsOneCompletion(t *testing.T) {
+	r := newRing(t, 8)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing listens there now
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	sa := &unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: [4]byte{127, 0, 0, 1}, Port: uint16(port>>8 | port<<8&0xff00)}
+	buf := make([]byte, 64)
+	connect := r.SQE()
+	connect.PrepConnect(fd, unsafe.Pointer(sa), unix.SizeofSockaddrInet4)
+	connect.Flags, connect.UserData = uring.Link|uring.SkipSuccess, 1
+	send := r.SQE()
+	send.PrepSend(fd, []byte("GET / HTTP/1.1\r\n\r\n"), uring.MsgWaitAll)
+	send.Flags, send.UserData = uring.Link|uring.SkipSuccess, 2
+	recv := r.SQE()
+	recv.PrepRecv(fd, buf)
+	recv.UserData = 3
+	got := reap(t, r, 1)
+	time.Sleep(50 * time.Millisecond)
+	r.Wait(0)
+	r.Completions(func(c *uring.CQE) { got[c.UserData] = *c })
+	if len(got) != 1 || got[1].Res != -int32(unix.ECONNREFUSED) {
+		t.Errorf("completions %v; want the connect's alone, with -ECONNREFUSED", got)
+	}
+	runtime.KeepAlive(sa)
 }

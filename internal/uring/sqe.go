@@ -50,8 +50,10 @@ const (
 	// once.
 	Link = 1 << 2
 	// SkipSuccess posts no CQE when the operation succeeds, only when it
-	// fails: a linked connect and send report nothing on success, and the
-	// receive after them reports for all three.
+	// fails; and when it fails, the operations linked after it post none
+	// (the kernel's REQ_F_SKIP_LINK_CQES). So a chain of skip-success
+	// connect and send, then a receive, posts exactly one CQE: the
+	// receive's, or the failed step's.
 	SkipSuccess = 1 << 6
 )
 
