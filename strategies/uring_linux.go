@@ -359,16 +359,17 @@ func (u *URing) start(b *uringBatch, job int, t *target, fresh bool, began time.
 	e := u.sqe(b)
 	e.PrepSend(c.fd, t.request, uring.MsgWaitAll)
 	e.Flags, e.UserData = uring.Link|uring.SkipSuccess, userData(opSend, c)
-	u.receive(b, c)
+	u.receive(b, c).IOPrio = uring.PollFirst // the answer cannot be there before the request has gone
 }
 
 // receive queues a receive into the connection's buffer.
-func (u *URing) receive(b *uringBatch, c *uringConn) {
+func (u *URing) receive(b *uringBatch, c *uringConn) *uring.SQE {
 	e := u.sqe(b)
 	e.PrepRecv(c.fd, c.buf)
 	e.UserData = userData(opRecv, c)
 	c.receiving = true
 	b.inRing++
+	return e
 }
 
 // dial makes a socket for addr and a slot for it; the connect itself goes

@@ -63,6 +63,12 @@ const (
 	cancelFD  = 1 << 1 // match on the file descriptor, not the user data
 )
 
+// PollFirst, in a send's or receive's IOPrio, skips the attempt the kernel
+// would make at once and waits for readiness first: for a receive queued
+// right behind its request, whose answer cannot be there yet, the attempt
+// is wasted work (IORING_RECVSEND_POLL_FIRST).
+const PollFirst = 1 << 0
+
 // MsgWaitAll asks a send on a stream socket to send every byte, retrying
 // inside the kernel after a short send, rather than complete short.
 const MsgWaitAll = 0x100
