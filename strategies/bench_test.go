@@ -77,6 +77,9 @@ func closeServers(b *testing.B, servers map[time.Duration]*serverproc.Proc) {
 
 func benchFetch(b *testing.B, srv *serverproc.Proc, info strategies.Info, n, c int) {
 	gauge := new(strategies.Gauge)
+	if err := info.Available(); err != nil {
+		b.Skipf("skipping: %v", err)
+	}
 	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 30 * time.Second, Gauge: gauge})
 	if err != nil {
 		b.Fatal(err)

@@ -61,6 +61,7 @@ func runEveryStrategy(t *testing.T, cases []strategyCase) {
 	for _, info := range strategies.All() {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("strategy=%s/%s", info.Name, c.name), func(t *testing.T) {
+				skipIfUnavailable(t, info)
 				// Cleanups run last-in first-out: this one runs after
 				// the servers the case started have been closed.
 				t.Cleanup(func() { goleak.VerifyNone(t, leaktest.Options...) })
@@ -69,6 +70,16 @@ func runEveryStrategy(t *testing.T, cases []strategyCase) {
 				c.run(t, info)
 			})
 		}
+	}
+}
+
+// skipIfUnavailable skips the test, saying why, where the strategy cannot
+// run on this system (epoll off Linux, uring without io_uring): never
+// silently.
+func skipIfUnavailable(t *testing.T, info strategies.Info) {
+	t.Helper()
+	if err := info.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
 	}
 }
 

@@ -122,6 +122,7 @@ func TestStrategiesGaugeGoroutines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			skipIfUnavailable(t, info)
 			g := new(strategies.Gauge)
 			cfg := strategies.Config{Concurrency: tt.c, Loops: loops, Gauge: g, Timeout: 20 * time.Second}
 			results, err := fetch(t, info, cfg, context.Background(), stationJobs(srv.URL(), tt.n, ""))

@@ -42,6 +42,7 @@ func peakGoroutines(t *testing.T, name string, n, c int) int {
 	}
 	srv := startServer(t, mockserver.Config{Model: mockserver.Model{Delay: mockserver.Delay{Latency: mockserver.Duration(300 * time.Millisecond)}}})
 	info, _ := strategies.Lookup(name)
+	skipIfUnavailable(t, info)
 	f, err := info.New(strategies.Config{Concurrency: c, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ func TestOnReadShowsEachRead(t *testing.T) {
 	url := mockserver.PageURL(srv.URL(), "EGLC", mockserver.Overrides{Split: "mid-header:40ms"})
 	for _, info := range strategies.All() {
 		t.Run(info.Name, func(t *testing.T) {
+			skipIfUnavailable(t, info)
 			var mu sync.Mutex
 			var steps []strategies.ReadStep
 			cfg := strategies.Config{Concurrency: 1, Timeout: 5 * time.Second, OnRead: func(s strategies.ReadStep) {

@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -111,6 +112,22 @@ var registry = []Info{
 		Lane:        "connection",
 		New:         noHedging("uring", func(c Config) (Fetcher, error) { return newOrError(NewURing(c)) }),
 	},
+}
+
+// Available reports whether the strategy can run on this system: nil, or
+// the *UnavailableError its constructor gives (epoll off Linux, uring
+// where io_uring is missing or forbidden). It builds the strategy once and
+// closes it again.
+func (i Info) Available() error {
+	f, err := i.New(Config{Concurrency: 1})
+	var u *UnavailableError
+	if errors.As(err, &u) {
+		return u
+	}
+	if f != nil {
+		f.Close()
+	}
+	return nil
 }
 
 // noHedging refuses a Config with HedgeAfter for a strategy that does not

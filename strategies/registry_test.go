@@ -2,6 +2,7 @@ package strategies_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -132,4 +133,25 @@ func panicOf(f func()) (msg string) {
 	}()
 	f()
 	return ""
+}
+
+// TestAvailable: every strategy runs on this Linux machine (or the test
+// says which does not, and why); a strategy whose constructor reports it
+// unavailable is reported so by Available, with its reason.
+func TestAvailable(t *testing.T) {
+	for _, info := range strategies.All() {
+		if err := info.Available(); err != nil {
+			t.Logf("%s: %v", info.Name, err)
+			var u *strategies.UnavailableError
+			if !errors.As(err, &u) || u.Reason == "" {
+				t.Errorf("%s: %v; want an *UnavailableError with a reason", info.Name, err)
+			}
+		}
+	}
+	off := strategies.Info{Name: "off", New: func(strategies.Config) (strategies.Fetcher, error) {
+		return nil, &strategies.UnavailableError{Strategy: "off", Reason: "not here"}
+	}}
+	if err := off.Available(); err == nil || !strings.Contains(err.Error(), "not here") {
+		t.Errorf("Available() = %v; want the constructor's reason", err)
+	}
 }

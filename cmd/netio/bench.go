@@ -108,9 +108,12 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if helped, err := parseFlagsOnly(fs, args, stdout, benchSynopsis); helped || err != nil {
 		return err
 	}
-	infos, err := f.validate(givenFlags(fs))
+	infos, leftOut, err := f.validate(givenFlags(fs))
 	if err != nil {
 		return err
+	}
+	for _, why := range leftOut {
+		fmt.Fprintln(stderr, "netio bench: "+why)
 	}
 	plan, err := f.plan(infos)
 	if err != nil {
@@ -290,10 +293,10 @@ func isTerminal(w io.Writer) bool {
 
 // validate checks every flag before anything starts, and returns the
 // strategies to measure in teaching order.
-func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) {
-	infos, err := f.strategies()
+func (f *benchFlags) validate(given map[string]bool) (infos []strategies.Info, leftOut []string, err error) {
+	infos, leftOut, err = f.strategies()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	checks := []struct {
 		bad bool
@@ -324,35 +327,35 @@ func (f *benchFlags) validate(given map[string]bool) ([]strategies.Info, error) 
 	}
 	for _, c := range checks {
 		if c.bad {
-			return nil, usageErrorf("netio bench: %s", c.msg)
+			return nil, nil, usageErrorf("netio bench: %s", c.msg)
 		}
 	}
 	if f.hedgeAfter > 0 {
 		if cannot := notHedging(infos); len(cannot) > 0 {
-			return nil, usageErrorf("netio bench: --hedge-after: %s cannot hedge (those that can: %s)", strings.Join(cannot, ", "), strings.Join(hedgingStrategies(), ", "))
+			return nil, nil, usageErrorf("netio bench: --hedge-after: %s cannot hedge (those that can: %s)", strings.Join(cannot, ", "), strings.Join(hedgingStrategies(), ", "))
 		}
 	}
 	delay := bench.Plan{Dist: f.dist, Jitter: f.jitter, P99: f.p99, Slow: f.slow, SlowShare: f.slowShare}.Delay
 	for _, l := range f.latency {
 		m := mockserver.Model{Delay: delay(l)}
 		if err := m.Validate(); err != nil {
-			return nil, usageErrorf("netio bench: %v", flagNames(err))
+			return nil, nil, usageErrorf("netio bench: %v", flagNames(err))
 		}
 		if l > mockserver.DefaultMaxDelay {
-			return nil, usageErrorf("netio bench: --latency must be at most %v, got %v", mockserver.DefaultMaxDelay, l)
+			return nil, nil, usageErrorf("netio bench: --latency must be at most %v, got %v", mockserver.DefaultMaxDelay, l)
 		}
 	}
 	if f.target != "" {
 		if _, err := baseURL(f.target); err != nil {
-			return nil, usageErrorf("netio bench: --target: %v", err)
+			return nil, nil, usageErrorf("netio bench: --target: %v", err)
 		}
 	}
 	if f.jsonFile != "" && f.jsonFile != "-" {
 		if err := results.CheckWritable(f.jsonFile); err != nil {
-			return nil, usageErrorf("netio bench: --json %s: %v", f.jsonFile, strings.TrimPrefix(err.Error(), "results: "))
+			return nil, nil, usageErrorf("netio bench: --json %s: %v", f.jsonFile, strings.TrimPrefix(err.Error(), "results: "))
 		}
 	}
-	return infos, nil
+	return infos, leftOut, nil
 }
 
 // hedgingStrategies names the strategies that honour --hedge-after.
@@ -397,22 +400,35 @@ func hasDuplicate[T comparable](list []T) bool {
 }
 
 // strategies resolves --strategy; a name given twice is a mistake.
-func (f *benchFlags) strategies() ([]strategies.Info, error) {
+//
+// "all" leaves out the strategies this system cannot run, and returns why
+// (the command says so once the flags are all checked); a strategy named
+// that cannot run is a usage error.
+func (f *benchFlags) strategies() (infos []strategies.Info, leftOut []string, err error) {
 	if f.strategy == "all" {
-		return strategies.All(), nil
+		for _, info := range strategies.All() {
+			if err := info.Available(); err != nil {
+				leftOut = append(leftOut, fmt.Sprintf("leaving %s out: %s", info.Name, strings.TrimPrefix(err.Error(), "strategies: ")))
+				continue
+			}
+			infos = append(infos, info)
+		}
+		return infos, leftOut, nil
 	}
-	var infos []strategies.Info
 	for name := range strings.SplitSeq(f.strategy, ",") {
 		info, err := strategies.Lookup(strings.TrimSpace(name))
 		if err != nil {
-			return nil, usageErrorf("netio bench: unknown strategy %q (valid: all, %s)", name, strings.Join(strategies.Names(), ", "))
+			return nil, nil, usageErrorf("netio bench: unknown strategy %q (valid: all, %s)", name, strings.Join(strategies.Names(), ", "))
 		}
 		if slices.ContainsFunc(infos, func(i strategies.Info) bool { return i.Name == info.Name }) {
-			return nil, usageErrorf("netio bench: --strategy names %s twice", info.Name)
+			return nil, nil, usageErrorf("netio bench: --strategy names %s twice", info.Name)
+		}
+		if err := info.Available(); err != nil {
+			return nil, nil, usageErrorf("netio bench: %s", strings.TrimPrefix(err.Error(), "strategies: "))
 		}
 		infos = append(infos, info)
 	}
-	return infos, nil
+	return infos, nil, nil
 }
 
 // pageURLs returns the --url and --urls list, or nil for the mock server's
