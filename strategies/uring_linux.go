@@ -112,13 +112,14 @@ func NewURing(cfg Config) (*URing, error) {
 	c := uint32(cfg.concurrency())
 	entries := min(max(2*c, 64), 4096)
 	cqEntries := min(max(4*c, 2*entries), 65536)
-	// COOP_TASKRUN (Linux 5.19): the kernel does not interrupt the loop to
-	// post a completion, it posts them when the loop enters to wait, which
-	// it does every turn anyway. An older kernel refuses the flag: then
-	// without it.
+	// COOP_TASKRUN: the kernel does not interrupt the loop to post a
+	// completion, it posts them when the loop enters to wait, which it does
+	// every turn anyway. It came in Linux 5.19, with the receive's
+	// PollFirst and the cancel by descriptor this strategy needs: a kernel
+	// that refuses it is too old.
 	ring, err := uring.Setup(entries, cqEntries, uring.SetupSubmitAll|uring.SetupCoopTaskrun)
 	if errors.Is(err, unix.EINVAL) {
-		ring, err = uring.Setup(entries, cqEntries, 0)
+		return nil, &UnavailableError{Strategy: "uring", Reason: "this kernel's io_uring is too old: the strategy needs Linux 5.19"}
 	}
 	if err != nil {
 		return nil, uringSetupError(err)
@@ -150,7 +151,7 @@ func uringDisabled() string {
 func uringSetupError(err error) error {
 	switch {
 	case errors.Is(err, unix.ENOSYS):
-		return &UnavailableError{Strategy: "uring", Reason: "this kernel has no io_uring (Linux 5.1 or later, 5.11 for this strategy)"}
+		return &UnavailableError{Strategy: "uring", Reason: "this kernel has no io_uring (the strategy needs Linux 5.19)"}
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
 		return &UnavailableError{Strategy: "uring", Reason: "io_uring is forbidden here (a seccomp profile, or kernel.io_uring_disabled): " + err.Error()}
 	case strings.Contains(err.Error(), "lacks IORING_FEAT"):
