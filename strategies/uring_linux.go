@@ -67,20 +67,17 @@ const (
 
 // uringConn is one socket, its receive buffer and the request it carries.
 type uringConn struct {
-	fd    int
-	slot  int
-	seq   uint32 // the request's number on this slot: completions of an earlier one are recognized and ignored
-	addr  string
-	sa    [unix.SizeofSockaddrInet6]byte // the address a connect reads: the kernel copies it when it takes the entry
-	saLen uint32
-	buf   []byte // the receive buffer; the kernel's while a receive is in flight
-	state uringConnState
-	// receiving is true from the submission of a receive to its
-	// completion: then buf belongs to the kernel.
-	receiving bool
-	reused    bool  // whether the request went on a kept-alive connection
-	cause     error // why the request was cancelled (a timeout, the batch's end)
-	exchange  exchange
+	fd       int
+	slot     int
+	seq      uint32 // the request's number on this slot: completions of an earlier one are recognized and ignored
+	addr     string
+	sa       [unix.SizeofSockaddrInet6]byte // the address a connect reads: the kernel copies it when it takes the entry
+	saLen    uint32
+	buf      []byte // the receive buffer; the kernel's while a receive is in flight
+	state    uringConnState
+	reused   bool  // whether the request went on a kept-alive connection
+	cause    error // why the request was cancelled (a timeout, the batch's end)
+	exchange exchange
 	flight[uringConn]
 }
 
@@ -248,12 +245,13 @@ func (u *URing) reap(b *uringBatch, timeout time.Duration) {
 }
 
 // fail ends the batch when the ring itself fails (not expected of a valid
-// ring): every job still due gets its result, failed with err.
+// ring): every job still due gets its result, failed with err. The
+// connections stay in their slots, sockets open: a receive may still be in
+// the ring, and its buffer must stay referenced until Close.
 func (u *URing) fail(b *uringBatch, err error) {
 	b.failures = err
 	for c := b.flights.front; c != nil; c = b.flights.front {
 		b.flights.remove(c)
-		u.forget(c) // its receive may still be in the ring: the buffer goes with the conn, never reused
 		b.report(c.exchange.result(b.ctx, err))
 	}
 	for ; b.next < b.jobs.Len(); b.next++ {
@@ -368,7 +366,6 @@ func (u *URing) receive(b *uringBatch, c *uringConn) *uring.SQE {
 	e := u.sqe(b)
 	e.PrepRecv(c.fd, c.buf)
 	e.UserData = userData(opRecv, c)
-	c.receiving = true
 	b.inRing++
 	return e
 }
@@ -449,7 +446,6 @@ func (u *URing) complete(b *uringBatch, ud uint64, res int32) {
 	}
 	c := u.conns[slot]
 	b.inRing-- // the request's last completion: see below
-	c.receiving = false
 	switch {
 	case kind == opRecv:
 		u.received(b, c, res)
@@ -555,9 +551,8 @@ func (u *URing) drop(c *uringConn) {
 	u.forget(c)
 }
 
-// forget closes the socket and frees the slot. (After a ring failure a
-// receive may still hold the buffer: the buffer goes with the forgotten
-// connection, never to another.)
+// forget closes the socket and frees the slot: nothing of the connection
+// is in the ring any more.
 func (u *URing) forget(c *uringConn) {
 	unix.Close(c.fd)
 	u.conns[c.slot] = nil
