@@ -42,7 +42,7 @@ type Epoll struct {
 	poller  rawio.Poller // the epoll instance; poller.FD is its descriptor
 	wake    int          // an eventfd: writing to it wakes epoll_wait, for cancellation
 	conns   map[int]*epollConn
-	idle    map[string][]*epollConn // keep-alive connections by address
+	idle    idlePool[*epollConn] // keep-alive connections by address
 	targets urlCache[*target]
 	buf     []byte   // the one read buffer: data is parsed before the next read
 	lanes   lanePool // the open connections' numbers, for Result.Lane
@@ -87,7 +87,7 @@ func NewEpoll(cfg Config) (*Epoll, error) {
 		unix.Close(epfd)
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	e := &Epoll{cfg: cfg, poller: rawio.Poller{FD: epfd}, wake: wake, conns: map[int]*epollConn{}, idle: map[string][]*epollConn{}, buf: make([]byte, 64<<10)}
+	e := &Epoll{cfg: cfg, poller: rawio.Poller{FD: epfd}, wake: wake, conns: map[int]*epollConn{}, idle: idlePool[*epollConn]{}, buf: make([]byte, 64<<10)}
 	e.wait = e.poller.Wait
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
 		e.Close()
@@ -113,16 +113,9 @@ func (e *Epoll) Close() error {
 	return unix.Close(e.poller.FD)
 }
 
-// epollBatch is one Fetch's bookkeeping. It holds nothing per job: a job
-// is read from jobs when it starts, and only the jobs in flight (at most
-// Concurrency) are anywhere, in flights.
+// epollBatch is one Fetch's bookkeeping (see loopBatch).
 type epollBatch struct {
-	ctx     context.Context
-	jobs    Jobs
-	done    func(Result)
-	next    int // the next job to start
-	left    int // jobs without a result yet
-	flights flights[epollConn]
+	loopBatch[epollConn]
 }
 
 // Fetch runs the loop until every job has a result, starting each job no
@@ -135,7 +128,7 @@ func (e *Epoll) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(e.conns != nil, "Epoll")
 	e.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer e.cfg.Gauge.Add(-1)
-	b := &epollBatch{ctx: ctx, jobs: jobs, done: done, left: jobs.Len(), flights: flights[epollConn]{of: func(c *epollConn) *flight[epollConn] { return &c.flight }}}
+	b := &epollBatch{newLoopBatch(ctx, jobs, done, func(c *epollConn) *flight[epollConn] { return &c.flight })}
 	prepareTargets(ctx, &e.targets, jobs)
 	// A wake-up under way must finish before Close may close e.wake.
 	defer onCancel(ctx, e.cfg.Gauge, func() { unix.Write(e.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })()
@@ -150,7 +143,7 @@ func (e *Epoll) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 		if b.left == 0 {
 			break
 		}
-		n, err := e.wait(events, e.waitTimeout(b))
+		n, err := e.wait(events, b.waitTimeout(e.cfg.concurrency()))
 		if err != nil && err != unix.EINTR {
 			err = os.NewSyscallError("epoll_wait", err)
 			e.abort(b, err)
@@ -166,21 +159,9 @@ func (e *Epoll) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 // startJobs starts jobs, in order, while fewer than Concurrency are in
 // flight and the next one is due.
 func (e *Epoll) startJobs(b *epollBatch) {
-	for e.hasRoom(b) {
-		job := b.jobs.Job(b.next)
-		if !job.At.IsZero() && time.Now().Before(job.At) {
-			return // not due yet: waitTimeout wakes the loop at its At
-		}
-		i := b.next
-		b.next++
+	for i, job, ok := b.due(e.cfg.concurrency()); ok; i, job, ok = b.due(e.cfg.concurrency()) {
 		e.start(b, i, e.targets.get(job.URL, makeTarget(b.ctx)), false, time.Now())
 	}
-}
-
-// hasRoom reports whether a job is left to start and the window has room
-// for it: fewer than Concurrency started jobs are unfinished.
-func (e *Epoll) hasRoom(b *epollBatch) bool {
-	return b.next < b.jobs.Len() && b.jobs.Len()-b.left+e.cfg.concurrency() > b.next
 }
 
 // start sends job on a kept-alive connection to its target's address, or
@@ -251,13 +232,10 @@ func (e *Epoll) dial(addr string) (*epollConn, error) {
 
 // takeIdle returns a kept-alive connection to addr, if there is one.
 func (e *Epoll) takeIdle(addr string) *epollConn {
-	list := e.idle[addr]
-	if len(list) == 0 {
-		return nil
+	c, ok := e.idle.take(addr)
+	if ok {
+		c.reused = true
 	}
-	c := list[len(list)-1]
-	e.idle[addr] = list[:len(list)-1]
-	c.reused = true
 	return c
 }
 
@@ -353,7 +331,7 @@ func (e *Epoll) complete(b *epollBatch, c *epollConn, keep bool) {
 	}
 	c.state, c.reused = epollIdle, false
 	e.watch(c, unix.EPOLLIN)
-	e.idle[c.addr] = append(e.idle[c.addr], c)
+	e.idle.put(c.addr, c)
 }
 
 // fail ends the connection's job with err, unless the job may be retried:
@@ -375,13 +353,7 @@ func (e *Epoll) fail(b *epollBatch, c *epollConn, err error) {
 // it from the epoll set).
 func (e *Epoll) drop(c *epollConn) {
 	if c.state == epollIdle {
-		list := e.idle[c.addr]
-		for i, x := range list {
-			if x == c {
-				e.idle[c.addr] = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
+		e.idle.remove(c.addr, c)
 	}
 	delete(e.conns, c.fd)
 	unix.Close(c.fd)
@@ -406,23 +378,6 @@ func (e *Epoll) expire(b *epollBatch, now time.Time) {
 	}
 }
 
-// waitTimeout is how long epoll_wait may sleep: until the next deadline,
-// until the next job's At if the window has room to start it, and never
-// more than a second (a blocking wait with no end would hold the runtime's
-// attention, and a finite one costs nothing).
-func (e *Epoll) waitTimeout(b *epollBatch) time.Duration {
-	wait := time.Second
-	if c := b.flights.front; c != nil && !c.deadline.IsZero() {
-		wait = min(wait, time.Until(c.deadline))
-	}
-	if e.hasRoom(b) {
-		if at := b.jobs.Job(b.next).At; !at.IsZero() {
-			wait = min(wait, time.Until(at))
-		}
-	}
-	return max(wait, 0)
-}
-
 // abort ends every unfinished job with err, when the context ends (err is
 // its error) or epoll fails: the jobs in flight lose their connections,
 // the jobs not started yet are reported without one.
@@ -432,16 +387,5 @@ func (e *Epoll) abort(b *epollBatch, err error) {
 		e.drop(c)
 		b.report(c.exchange.result(b.ctx, err))
 	}
-	for ; b.next < b.jobs.Len(); b.next++ {
-		b.finish(Result{Index: b.next, Start: time.Now()}, err)
-	}
-}
-
-// finish reports a job that never got a connection.
-func (b *epollBatch) finish(res Result, err error) { b.report(finish(b.ctx, res, err)) }
-
-// report hands a result to done and counts it.
-func (b *epollBatch) report(r Result) {
-	b.left--
-	b.done(r)
+	b.failUnstarted(err)
 }

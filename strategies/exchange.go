@@ -249,3 +249,108 @@ func (l *flights[C]) remove(c *C) {
 	}
 	f.prev, f.next, f.flying = nil, nil, false
 }
+
+// idlePool is an event loop's kept-alive connections, by the address they
+// are connected to. The last one kept is the first reused.
+type idlePool[C comparable] map[string][]C
+
+// put keeps c, idle, for its address.
+func (p idlePool[C]) put(addr string, c C) { p[addr] = append(p[addr], c) }
+
+// take returns a kept-alive connection to addr, if there is one, and takes
+// it out of the pool.
+func (p idlePool[C]) take(addr string) (c C, ok bool) {
+	list := p[addr]
+	if len(list) == 0 {
+		return c, false
+	}
+	c = list[len(list)-1]
+	p[addr] = list[:len(list)-1]
+	return c, true
+}
+
+// remove takes c out of the pool, if it is there (a kept-alive connection
+// the server has closed).
+func (p idlePool[C]) remove(addr string, c C) {
+	list := p[addr]
+	for i, x := range list {
+		if x == c {
+			p[addr] = append(list[:i], list[i+1:]...)
+			return
+		}
+	}
+}
+
+// loopBatch is one Fetch's bookkeeping in an event loop (epoll, uring),
+// over connections of type C. It holds nothing per job: a job is read from
+// jobs when it starts, and only the jobs in flight (at most Concurrency)
+// are anywhere, in flights.
+type loopBatch[C any] struct {
+	ctx     context.Context
+	jobs    Jobs
+	done    func(Result)
+	next    int // the next job to start
+	left    int // jobs without a result yet
+	flights flights[C]
+}
+
+// newLoopBatch starts a batch's bookkeeping; flight finds a connection's
+// place in the flights.
+func newLoopBatch[C any](ctx context.Context, jobs Jobs, done func(Result), flight func(*C) *flight[C]) loopBatch[C] {
+	return loopBatch[C]{ctx: ctx, jobs: jobs, done: done, left: jobs.Len(), flights: flights[C]{of: flight}}
+}
+
+// hasRoom reports whether a job is left to start and the window has room
+// for it: fewer than concurrency started jobs are unfinished.
+func (b *loopBatch[C]) hasRoom(concurrency int) bool {
+	return b.next < b.jobs.Len() && b.jobs.Len()-b.left+concurrency > b.next
+}
+
+// due returns the next job to start, if the window has room for it and
+// its At has come.
+func (b *loopBatch[C]) due(concurrency int) (index int, job Job, ok bool) {
+	if !b.hasRoom(concurrency) {
+		return 0, Job{}, false
+	}
+	job = b.jobs.Job(b.next)
+	if !job.At.IsZero() && time.Now().Before(job.At) {
+		return 0, Job{}, false // not due yet: waitTimeout ends the wait at its At
+	}
+	b.next++
+	return b.next - 1, job, true
+}
+
+// waitTimeout is how long the loop may sleep: until the next deadline,
+// until the next job's At if the window has room to start it, and never
+// more than a second (a blocking wait with no end would hold the runtime's
+// attention, and a finite one costs nothing).
+func (b *loopBatch[C]) waitTimeout(concurrency int) time.Duration {
+	wait := time.Second
+	if c := b.flights.front; c != nil {
+		if d := b.flights.of(c).deadline; !d.IsZero() {
+			wait = min(wait, time.Until(d))
+		}
+	}
+	if b.hasRoom(concurrency) {
+		if at := b.jobs.Job(b.next).At; !at.IsZero() {
+			wait = min(wait, time.Until(at))
+		}
+	}
+	return max(wait, 0)
+}
+
+// failUnstarted reports every job not started yet, failed with err.
+func (b *loopBatch[C]) failUnstarted(err error) {
+	for ; b.next < b.jobs.Len(); b.next++ {
+		b.finish(Result{Index: b.next, Start: time.Now()}, err)
+	}
+}
+
+// finish reports a job that never got a connection.
+func (b *loopBatch[C]) finish(res Result, err error) { b.report(finish(b.ctx, res, err)) }
+
+// report hands a result to done and counts it.
+func (b *loopBatch[C]) report(r Result) {
+	b.left--
+	b.done(r)
+}

@@ -50,7 +50,7 @@ type URing struct {
 	wakeBuf []byte       // that read's buffer
 	conns   []*uringConn // by slot, the number in their operations' user data; nil: free
 	free    []int        // free slots
-	idle    map[string][]*uringConn
+	idle    idlePool[*uringConn]
 	targets urlCache[*target]
 	lanes   lanePool
 	closed  bool
@@ -126,7 +126,7 @@ func NewURing(cfg Config) (*URing, error) {
 		ring.Close()
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	return &URing{cfg: cfg, ring: ring, wake: wake, wakeBuf: make([]byte, 8), idle: map[string][]*uringConn{}}, nil
+	return &URing{cfg: cfg, ring: ring, wake: wake, wakeBuf: make([]byte, 8), idle: idlePool[*uringConn]{}}, nil
 }
 
 // uringDisabled reads kernel.io_uring_disabled (Linux 6.6): 2 forbids
@@ -176,17 +176,11 @@ func (u *URing) Close() error {
 	return u.ring.Close()
 }
 
-// uringBatch is one Fetch's bookkeeping: nothing per job, only the jobs in
-// flight, in flights.
+// uringBatch is one Fetch's bookkeeping (see loopBatch).
 type uringBatch struct {
-	ctx      context.Context
-	jobs     Jobs
-	done     func(Result)
-	next     int // the next job to start
-	left     int // jobs without a result yet
-	inRing   int // operations whose completion is still to come: receives, and the wake read
-	aborted  error
-	flights  flights[uringConn]
+	loopBatch[uringConn]
+	inRing   int   // operations whose completion is still to come: receives, and the wake read
+	aborted  error // the batch's context ended: nothing more starts
 	failures error // the ring itself failed
 }
 
@@ -198,8 +192,7 @@ func (u *URing) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	mustBeMade(u.ring != nil, "URing")
 	u.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer u.cfg.Gauge.Add(-1)
-	b := &uringBatch{ctx: ctx, jobs: jobs, done: done, left: jobs.Len(),
-		flights: flights[uringConn]{of: func(c *uringConn) *flight[uringConn] { return &c.flight }}}
+	b := &uringBatch{loopBatch: newLoopBatch(ctx, jobs, done, func(c *uringConn) *flight[uringConn] { return &c.flight })}
 	prepareTargets(ctx, &u.targets, jobs)
 	u.armWake(b)
 	stopWake := onCancel(ctx, u.cfg.Gauge, func() { unix.Write(u.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
@@ -231,7 +224,7 @@ func (u *URing) turn(b *uringBatch) {
 	if b.left == 0 {
 		return
 	}
-	u.reap(b, u.waitTimeout(b))
+	u.reap(b, b.waitTimeout(u.cfg.concurrency()))
 }
 
 // reap submits what is queued, waits up to timeout for a completion, and
@@ -254,9 +247,7 @@ func (u *URing) fail(b *uringBatch, err error) {
 		b.flights.remove(c)
 		b.report(c.exchange.result(b.ctx, err))
 	}
-	for ; b.next < b.jobs.Len(); b.next++ {
-		b.finish(Result{Index: b.next, Start: time.Now()}, err)
-	}
+	b.failUnstarted(err)
 }
 
 // sqe returns a free submission entry, submitting what is queued when the
@@ -307,13 +298,7 @@ func (u *URing) disarmWake(b *uringBatch) {
 // startJobs starts jobs, in order, while fewer than Concurrency are in
 // flight and the next one is due.
 func (u *URing) startJobs(b *uringBatch) {
-	for b.next < b.jobs.Len() && b.jobs.Len()-b.left+u.cfg.concurrency() > b.next {
-		job := b.jobs.Job(b.next)
-		if !job.At.IsZero() && time.Now().Before(job.At) {
-			return // not due yet: waitTimeout ends the wait at its At
-		}
-		i := b.next
-		b.next++
+	for i, job, ok := b.due(u.cfg.concurrency()); ok; i, job, ok = b.due(u.cfg.concurrency()) {
 		u.start(b, i, u.targets.get(job.URL, makeTarget(b.ctx)), false, time.Now())
 	}
 }
@@ -421,13 +406,10 @@ func (c *uringConn) setAddress(ap netip.AddrPort) int {
 
 // takeIdle returns a kept-alive connection to addr, if there is one.
 func (u *URing) takeIdle(addr string) *uringConn {
-	list := u.idle[addr]
-	if len(list) == 0 {
-		return nil
+	c, ok := u.idle.take(addr)
+	if ok {
+		c.reused = true
 	}
-	c := list[len(list)-1]
-	u.idle[addr] = list[:len(list)-1]
-	c.reused = true
 	return c
 }
 
@@ -504,7 +486,7 @@ func (u *URing) finished(b *uringBatch, c *uringConn, keep bool) {
 		return
 	}
 	c.state, c.reused = uringIdle, false
-	u.idle[c.addr] = append(u.idle[c.addr], c)
+	u.idle.put(c.addr, c)
 }
 
 // end ends the connection's request with err and closes the connection,
@@ -540,13 +522,7 @@ func (u *URing) cancel(b *uringBatch, c *uringConn, why error) {
 // slot and lane.
 func (u *URing) drop(c *uringConn) {
 	if c.state == uringIdle {
-		list := u.idle[c.addr]
-		for i, x := range list {
-			if x == c {
-				u.idle[c.addr] = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
+		u.idle.remove(c.addr, c)
 	}
 	u.forget(c)
 }
@@ -568,22 +544,6 @@ func (u *URing) expire(b *uringBatch, now time.Time) {
 	}
 }
 
-// waitTimeout is how long a wait may last: until the next deadline, until
-// the next job's At if the window has room to start it, and never more
-// than a second (see Epoll.waitTimeout).
-func (u *URing) waitTimeout(b *uringBatch) time.Duration {
-	wait := time.Second
-	if c := b.flights.front; c != nil && !c.deadline.IsZero() {
-		wait = min(wait, time.Until(c.deadline))
-	}
-	if b.aborted == nil && b.next < b.jobs.Len() && b.jobs.Len()-b.left+u.cfg.concurrency() > b.next {
-		if at := b.jobs.Job(b.next).At; !at.IsZero() {
-			wait = min(wait, time.Until(at))
-		}
-	}
-	return max(wait, 0)
-}
-
 // abort ends the batch when its context ends: the requests in flight are
 // cancelled in the ring (each reported when its receive completes), the
 // jobs not started yet are reported at once.
@@ -592,16 +552,5 @@ func (u *URing) abort(b *uringBatch, err error) {
 	for c := b.flights.front; c != nil; c = b.flights.front {
 		u.cancel(b, c, err)
 	}
-	for ; b.next < b.jobs.Len(); b.next++ {
-		b.finish(Result{Index: b.next, Start: time.Now()}, err)
-	}
-}
-
-// finish reports a job that never got a connection.
-func (b *uringBatch) finish(res Result, err error) { b.report(finish(b.ctx, res, err)) }
-
-// report hands a result to done and counts it.
-func (b *uringBatch) report(r Result) {
-	b.left--
-	b.done(r)
+	b.failUnstarted(err)
 }

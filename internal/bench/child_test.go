@@ -31,9 +31,13 @@ const (
 // station pages.
 func weatherPages(t *testing.T) []string {
 	t.Helper()
-	srv, err := mockserver.Start(mockserver.Config{Seed: serverSeed, Model: mockserver.Model{
-		Delay: mockserver.Delay{Latency: mockserver.Duration(serverLatency)},
-	}})
+	return weatherPagesDelayed(t, mockserver.Delay{Latency: mockserver.Duration(serverLatency)})
+}
+
+// weatherPagesDelayed is weatherPages from a server with the given delay.
+func weatherPagesDelayed(t *testing.T, delay mockserver.Delay) []string {
+	t.Helper()
+	srv, err := mockserver.Start(mockserver.Config{Seed: serverSeed, Model: mockserver.Model{Delay: delay}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,17 +197,9 @@ func fmtPtr(p *float64) string {
 // extra requests in Hedged, and still verifies every answer; a point
 // without it records neither field.
 func TestRunChildCountsHedges(t *testing.T) {
-	srv, err := mockserver.Start(mockserver.Config{Seed: serverSeed, Model: mockserver.Model{Delay: mockserver.Delay{
+	pages := weatherPagesDelayed(t, mockserver.Delay{
 		Dist: "two-level", Latency: mockserver.Duration(time.Millisecond), Slow: mockserver.Duration(300 * time.Millisecond), SlowShare: 0.1,
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var pages []string
-	for _, st := range mockserver.Stations()[:4] {
-		pages = append(pages, srv.PageURL(st.ICAO))
-	}
+	})
 	spec := closedSpec("pool", pages)
 	spec.N, spec.Count, spec.HedgeAfter = 100, 1, 50*time.Millisecond
 	spec.LatencyModel, spec.FixedLatency = "two-level", -1
