@@ -67,6 +67,7 @@ func sameReading(a, b float64) bool { return math.Abs(a-b) < 0.05 }
 // Report is what one batch came to.
 type Report struct {
 	Tally
+	Start   time.Time     // when Fetch was called
 	Wall    time.Duration // from the call to Fetch to its return
 	Latency LatencyMS     // of every request, failed ones included
 	// LatencyHist is the histogram Latency was read from, encoded (see
@@ -201,7 +202,7 @@ func (rc *recorder) span(r strategies.Result, at time.Time) Span {
 func (rc *recorder) finish(before Usage) Report {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	rc.rep.Wall = time.Since(rc.start)
+	rc.rep.Start, rc.rep.Wall = rc.start, time.Since(rc.start)
 	rc.rep.Usage = ReadUsage().Since(before)
 	rc.rep.Latency = rc.latencies.Summary()
 	rc.rep.LatencyHist = rc.latencies.Encoded()

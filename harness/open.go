@@ -27,6 +27,14 @@ type Open struct {
 	// not finished by then is canceled and counted Dropped. Zero means
 	// DefaultGrace.
 	Grace time.Duration
+	// Start, when set, is the time of the whole schedule's first arrival
+	// (several machines' shares keep one clock: netio bench --start-at);
+	// arrivals already past when the run begins are late, and counted so.
+	// Zero means a few milliseconds from the call.
+	Start time.Time
+	// Segment, when set, makes the run one share of the schedule: every
+	// Of-th arrival, at the whole schedule's times (see Segment).
+	Segment Segment
 }
 
 // DefaultGrace is the Grace of an Open workload that sets none: far longer
@@ -39,14 +47,15 @@ const openLead = 10 * time.Millisecond
 
 // Jobs returns the open workload's jobs: floor(Rate×Duration) of them, job
 // i a copy of pages[i mod len(pages)] with At = start + i/Rate, each made
-// when it is asked for: a workload of any length costs its pages. It
-// returns nil if pages is empty or the workload makes no arrival.
+// when it is asked for: a workload of any length costs its pages. With a
+// Segment, only its share of them, each with the whole's i. It returns
+// nil if pages is empty or the workload makes no arrival.
 func (o Open) Jobs(start time.Time, pages []strategies.Job) strategies.Jobs {
 	n := o.Count()
-	if len(pages) == 0 || !(o.Rate > 0) || n <= 0 {
+	if len(pages) == 0 || !(o.Rate > 0) || o.Segment.Len(n) <= 0 {
 		return nil
 	}
-	return arrivals{Cycle{Pages: pages, N: n}, start, o.Rate}
+	return arrivals{Cycle{Pages: pages, N: n, Segment: o.Segment}, start, o.Rate}
 }
 
 // arrivals is an open workload's batch: a Cycle whose jobs carry their
@@ -57,26 +66,30 @@ type arrivals struct {
 	rate  float64 // per second
 }
 
-// Job returns job i, arriving i/rate seconds after start.
-func (a arrivals) Job(i int) strategies.Job {
-	j := a.Cycle.Job(i)
+// Job returns job k, arriving i/rate seconds after start, i being its
+// index in the whole schedule.
+func (a arrivals) Job(k int) strategies.Job {
+	j := a.Cycle.Job(k)
+	i := a.Segment.Global(k)
 	j.At = a.start.Add(time.Duration(float64(i) * float64(time.Second) / a.rate))
 	return j
 }
 
 // Cycle is a closed batch of N jobs going round Pages: job i is
 // Pages[i mod len(Pages)]. It holds only its pages, however large N is.
-// Pages must not be empty unless N is 0.
+// Pages must not be empty unless N is 0. With a Segment it is that share
+// of the N: its job k is the whole's job Segment.Global(k).
 type Cycle struct {
-	Pages []strategies.Job
-	N     int
+	Pages   []strategies.Job
+	N       int
+	Segment Segment
 }
 
-// Len is N.
-func (c Cycle) Len() int { return c.N }
+// Len is N, or the Segment's share of it.
+func (c Cycle) Len() int { return c.Segment.Len(c.N) }
 
-// Job returns job i.
-func (c Cycle) Job(i int) strategies.Job { return c.Pages[i%len(c.Pages)] }
+// Job returns job k.
+func (c Cycle) Job(k int) strategies.Job { return c.Pages[c.Segment.Global(k)%len(c.Pages)] }
 
 // Count is floor(Rate×Duration). The small allowance keeps a product that
 // should be whole, such as 200/s × 0.3 s, from rounding down to one less.
@@ -124,7 +137,14 @@ func RunOpen(ctx context.Context, f strategies.Fetcher, o Open, pages []strategi
 	if err := o.validate(pages); err != nil {
 		return Report{}, err
 	}
-	jobs := o.Jobs(time.Now().Add(openLead), pages)
+	start := o.Start
+	if start.IsZero() {
+		start = time.Now().Add(openLead)
+	}
+	jobs := o.Jobs(start, pages)
+	if jobs == nil {
+		return Report{}, fmt.Errorf("harness: open workload: segment %v of %d arrivals has none", o.Segment, o.Count())
+	}
 	last := jobs.Job(jobs.Len() - 1).At
 	runCtx, cancel := context.WithDeadlineCause(ctx, last.Add(o.grace()), errOutOfTime)
 	defer cancel()

@@ -67,6 +67,16 @@ func describeJSONError(err error) string {
 	return err.Error()
 }
 
+// EncodeHistogram encodes a latency histogram as a Run's LatencyHist:
+// HdrHistogram's V2 compressed encoding, base64.
+func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("results: encode histogram: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
 // DecodeHistogram decodes a Run's LatencyHist. An empty one (a file from
 // before histograms were kept) is an error saying so.
 func DecodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {

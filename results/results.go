@@ -34,6 +34,17 @@ type File struct {
 	Summary     []Summary `json:"summary"`
 	Failures    []Failure `json:"failures"`
 	Interrupted bool      `json:"interrupted"`
+
+	// shareRuns, in a file made by Merge, are the shares' own runs, for
+	// bench.txt (each share's samples under a name of its own). Not in
+	// run.json: the shares' folders keep them.
+	shareRuns []sharesRuns
+}
+
+// sharesRuns is one share's runs.
+type sharesRuns struct {
+	segment Segment
+	runs    []Run
 }
 
 // Settings are the bench's options as given, for a reader who wants to
@@ -46,6 +57,48 @@ type Settings struct {
 	// HedgeAfter is --hedge-after: a request not answered after it was
 	// sent a second time (empty: no hedging).
 	HedgeAfter string `json:"hedge_after,omitempty"`
+	// Segment, for one share of a run split over several machines
+	// (--segment I/N), says which; absent for a whole run.
+	Segment *Segment `json:"segment,omitempty"`
+	// StartAt is --start-at (RFC 3339), when given.
+	StartAt string `json:"start_at,omitempty"`
+	// Shares, in a merged run (netio merge), are the shares it was made
+	// from: their folders, segments and hosts.
+	Shares []Share `json:"shares,omitempty"`
+}
+
+// Peaks are a process's peaks: goroutines (the strategy's own), OS
+// threads, resident memory.
+type Peaks struct {
+	Goroutines  int64 `json:"goroutines"`
+	Threads     int64 `json:"threads"`
+	MaxRSSBytes int64 `json:"max_rss_bytes"`
+}
+
+// SharePeaks is one share's part of a merged run: where it ran, when, how
+// fast, and its peaks.
+type SharePeaks struct {
+	Segment       Segment `json:"segment"`
+	Host          string  `json:"host"`
+	Peaks         `json:"peaks"`
+	StartedAt     string   `json:"started_at"`
+	StartLateMS   *float64 `json:"start_late_ms,omitempty"`
+	WallS         float64  `json:"wall_s"`
+	ThroughputRPS float64  `json:"throughput_rps"`
+}
+
+// Segment is one share of a split run: Index of Of, from 0
+// (harness.Segment).
+type Segment struct {
+	Index int `json:"index"`
+	Of    int `json:"of"`
+}
+
+// Share is one share a merged run was made from.
+type Share struct {
+	Dir     string  `json:"dir"`
+	Segment Segment `json:"segment"`
+	Host    string  `json:"host"`
 }
 
 // Run is one measured repetition of one strategy at one point of the
@@ -62,6 +115,19 @@ type Run struct {
 	Errors     map[string]int `json:"errors"`
 	Late       int            `json:"late"`
 	Dropped    int            `json:"dropped"`
+	// StartedAt is when the pass began (RFC 3339, UTC, nanoseconds): the
+	// shares of a split run are put side by side by it (netio merge).
+	StartedAt string `json:"started_at,omitempty"`
+	// StartLateMS, with --start-at, is how late the pass began against its
+	// time (0 on time).
+	StartLateMS *float64 `json:"start_late_ms,omitempty"`
+
+	// SharePeaks and PeaksMax are in a merged run only (netio merge): each
+	// share's peaks, and the largest of them. The run's own peak fields
+	// are then the sums over the shares: the whole fleet's.
+	SharePeaks []SharePeaks `json:"share_peaks,omitempty"`
+	PeaksMax   *Peaks       `json:"peaks_max,omitempty"`
+
 	// Hedged counts the requests sent twice, because the first copy had
 	// not answered after HedgeAfterMS: the extra requests hedging cost.
 	// Both are absent from runs without hedging.

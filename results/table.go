@@ -60,6 +60,9 @@ func WriteTable(w io.Writer, file File) error {
 	if err == nil {
 		err = writeHedged(w, file)
 	}
+	if err == nil {
+		err = writeStartAt(w, file)
+	}
 	if err == nil && !allMeasuredCtxSw(file.Summary) {
 		_, err = fmt.Fprintln(w, "CTXSW/REQ n/a: not measured; the system that ran the point counts no context switches per process (Windows).")
 	}
@@ -80,6 +83,44 @@ func writeHedged(w io.Writer, file File) error {
 	}
 	_, err := fmt.Fprintf(w, "HEDGED (a second copy after %s; medians, of the requests): %s.\n", file.Settings.HedgeAfter, strings.Join(parts, ", "))
 	return err
+}
+
+// writeStartAt says, for a bench with --start-at (a share of a split run),
+// how late its passes began against their times: a share that started late
+// says so, and its late arrivals are in LATE (open mode).
+func writeStartAt(w io.Writer, file File) error {
+	if file.Settings.StartAt == "" {
+		return nil
+	}
+	latest := 0.0
+	for _, r := range file.Runs {
+		if r.StartLateMS != nil {
+			latest = max(latest, *r.StartLateMS)
+		}
+		for _, sh := range r.SharePeaks {
+			if sh.StartLateMS != nil {
+				latest = max(latest, *sh.StartLateMS)
+			}
+		}
+	}
+	verdict := "on time"
+	if latest >= 1 {
+		verdict = fmt.Sprintf("the latest pass began %.0f ms late", latest)
+	}
+	_, err := fmt.Fprintf(w, "START-AT %s (%s): %s.\n", file.Settings.StartAt, whose(file.Settings), verdict)
+	return err
+}
+
+// whose says which part of a split run a file is: "segment I/N", "merged
+// from N shares", or "the whole run".
+func whose(s Settings) string {
+	switch {
+	case s.Segment != nil:
+		return fmt.Sprintf("segment %d/%d", s.Segment.Index, s.Segment.Of)
+	case len(s.Shares) > 0:
+		return fmt.Sprintf("merged from %d shares", len(s.Shares))
+	}
+	return "the whole run"
 }
 
 // allMeasuredCtxSw reports whether every point has its context switches.

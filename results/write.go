@@ -35,7 +35,7 @@ func Prepare(parent string) (*Folder, error) {
 	return &Folder{parent: parent, staging: staging}, nil
 }
 
-// Commit writes run.json and bench.txt and renames the staging folder to
+// Commit writes run.json, bench.txt and latency.hlog and renames the staging folder to
 // parent/name (name-2, name-3… if taken). It returns the final path. On
 // error nothing is left behind.
 func (f *Folder) Commit(name string, file File) (string, error) {
@@ -44,6 +44,10 @@ func (f *Folder) Commit(name string, file File) (string, error) {
 		return "", err
 	}
 	if err := f.write("bench.txt", func(w io.Writer) error { return WriteBenchText(w, file) }); err != nil {
+		f.Abort()
+		return "", err
+	}
+	if err := f.write("latency.hlog", func(w io.Writer) error { return WriteHistogramLog(w, file) }); err != nil {
 		f.Abort()
 		return "", err
 	}
@@ -172,21 +176,34 @@ func WriteBenchText(w io.Writer, file File) error {
 		fileConfig("seed", fmt.Sprint(file.Settings.Seed)),
 	}
 	for _, r := range file.Runs {
-		res := &benchfmt.Result{
-			Config: config,
-			Name:   benchfmt.Name(fmt.Sprintf("%s-%d", strings.TrimPrefix(BenchName(r.Point), "Benchmark"), r.GOMAXPROCS)),
-			Iters:  max(r.N, 1),
-		}
-		for _, m := range Metrics {
-			if v, ok := m.Value(r); ok {
-				res.Values = append(res.Values, benchfmt.Value{Value: significant(v), Unit: m.Unit})
-			}
-		}
-		if err := bw.Write(res); err != nil {
+		if err := writeBenchRun(bw, config, r, ""); err != nil {
 			return err
 		}
 	}
+	// A merged run's shares, each as samples of its own (netio merge).
+	for _, share := range file.shareRuns {
+		for _, r := range share.runs {
+			if err := writeBenchRun(bw, config, r, fmt.Sprintf("/segment=%d", share.segment.Index)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// writeBenchRun writes one run's line, its name followed by suffix.
+func writeBenchRun(bw *benchfmt.Writer, config []benchfmt.Config, r Run, suffix string) error {
+	res := &benchfmt.Result{
+		Config: config,
+		Name:   benchfmt.Name(fmt.Sprintf("%s%s-%d", strings.TrimPrefix(BenchName(r.Point), "Benchmark"), suffix, r.GOMAXPROCS)),
+		Iters:  max(r.N, 1),
+	}
+	for _, m := range Metrics {
+		if v, ok := m.Value(r); ok {
+			res.Values = append(res.Values, benchfmt.Value{Value: significant(v), Unit: m.Unit})
+		}
+	}
+	return bw.Write(res)
 }
 
 func fileConfig(key, value string) benchfmt.Config {

@@ -56,6 +56,8 @@ type benchFlags struct {
 	slow        time.Duration
 	slowShare   float64
 	hedgeAfter  time.Duration
+	segment     string
+	startAt     string
 	mode        string
 	rate        floatList
 	duration    time.Duration
@@ -85,6 +87,8 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.slow, "slow", 0, "the slow pages' delay, for --dist two-level")
 	fs.Float64Var(&f.slowShare, "slow-share", 0, "the `share` of slow pages, 0 to 1, for --dist two-level (0.01: one in a hundred)")
 	fs.DurationVar(&f.hedgeAfter, "hedge-after", 0, "send a second copy of a request not answered after this long, and take the first answer (the net/http strategies: "+strings.Join(hedgingStrategies(), ", ")+")")
+	fs.StringVar(&f.segment, "segment", "", "run share `I/N` of the bench (0 ≤ I < N), for a run split over N machines: closed, every N-th request and a share of --concurrency; open, every N-th arrival of the one schedule (netio merge puts the shares together)")
+	fs.StringVar(&f.startAt, "start-at", "", "begin at this `time` (RFC 3339, such as 2026-12-04T12:00:00Z), so that the shares on several machines run together; one point only")
 	fs.StringVar(&f.mode, "mode", results.ModeClosed, "workload: closed (N requests, C at once) or open (--rate arrivals per second for --duration)")
 	fs.Var(&f.rate, "rate", "arrivals per second, open mode (`list`: a sweep)")
 	fs.DurationVar(&f.duration, "duration", 5*time.Second, "how long arrivals go on, open mode")
@@ -160,6 +164,8 @@ func (f *benchFlags) plan(infos []strategies.Info) (bench.Plan, error) {
 		Latency: []time.Duration(f.latency), Dist: f.dist, Jitter: f.jitter, P99: f.p99, Slow: f.slow, SlowShare: f.slowShare,
 		HedgeAfter: f.hedgeAfter,
 	}
+	p.Segment, _ = parseSegment(f.segment) // checked by validate
+	p.StartAt, _ = parseStartAt(f.startAt)
 	for _, info := range infos {
 		p.Strategies = append(p.Strategies, info.Name)
 	}
@@ -330,6 +336,9 @@ func (f *benchFlags) validate(given map[string]bool) (infos []strategies.Info, l
 			return nil, nil, usageErrorf("netio bench: %s", c.msg)
 		}
 	}
+	if err := f.validateSplit(len(infos)); err != nil {
+		return nil, nil, err
+	}
 	if f.hedgeAfter > 0 {
 		if cannot := notHedging(infos); len(cannot) > 0 {
 			return nil, nil, usageErrorf("netio bench: --hedge-after: %s cannot hedge (those that can: %s)", strings.Join(cannot, ", "), strings.Join(hedgingStrategies(), ", "))
@@ -356,6 +365,73 @@ func (f *benchFlags) validate(given map[string]bool) (infos []strategies.Info, l
 		}
 	}
 	return infos, leftOut, nil
+}
+
+// validateSplit checks --segment and --start-at: a share that exists and
+// gets at least one request and one connection, a time that is readable
+// and not so far gone that the whole run would be late, and one point
+// (strategies × values of the swept settings) to start at it.
+func (f *benchFlags) validateSplit(strategyCount int) error {
+	seg, err := parseSegment(f.segment)
+	if err != nil {
+		return usageErrorf("netio bench: --segment %s: %v", f.segment, err)
+	}
+	counts := []int(f.n)
+	if f.mode == results.ModeOpen {
+		counts = nil
+		for _, r := range f.rate {
+			counts = append(counts, harness.Open{Rate: r, Duration: f.duration}.Count())
+		}
+	}
+	switch {
+	case slices.ContainsFunc(f.concurrency, func(c int) bool { return seg.Len(c) < 1 }):
+		return usageErrorf("netio bench: --segment %s: --concurrency must be at least %d, a connection for each share", f.segment, seg.Of)
+	case slices.ContainsFunc(counts, func(n int) bool { return seg.Len(n) < 1 }):
+		return usageErrorf("netio bench: --segment %s: each share needs a request: a pass of at least %d", f.segment, seg.Of)
+	}
+	if f.startAt == "" {
+		return nil
+	}
+	at, err := parseStartAt(f.startAt)
+	if err != nil {
+		return usageErrorf("netio bench: --start-at %s: want an RFC 3339 time, such as 2026-12-04T12:00:00Z", f.startAt)
+	}
+	if points := strategyCount * len(f.latency) * len(f.concurrency) * max(1, len(f.procs)) * len(counts); points != 1 {
+		return usageErrorf("netio bench: --start-at runs one point (one strategy, one value of each setting); this bench has %d", points)
+	}
+	// How far in the past the time may be: an open run's whole timetable,
+	// or, closed, a minute of clocks that disagree and pods that start slowly.
+	run := time.Minute
+	if f.mode == results.ModeOpen {
+		run = time.Duration(f.count+1) * (f.duration + bench.PassGap)
+	}
+	if late := time.Since(at); late > run {
+		return usageErrorf("netio bench: --start-at %s is %v in the past, more than the run (%v): every pass would be late", f.startAt, late.Round(time.Second), run)
+	}
+	return nil
+}
+
+// parseSegment reads --segment I/N; empty is the whole run.
+func parseSegment(s string) (harness.Segment, error) {
+	if s == "" {
+		return harness.Segment{}, nil
+	}
+	i, n, ok := strings.Cut(s, "/")
+	index, err1 := strconv.Atoi(i)
+	of, err2 := strconv.Atoi(n)
+	seg := harness.Segment{Index: index, Of: of}
+	if !ok || err1 != nil || err2 != nil || seg.Validate() != nil {
+		return seg, errors.New("want I/N, the I-th of N shares, with N ≥ 1 and 0 ≤ I < N")
+	}
+	return seg, nil
+}
+
+// parseStartAt reads --start-at; empty is now.
+func parseStartAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 // hedgingStrategies names the strategies that honour --hedge-after.

@@ -47,7 +47,7 @@ func TestBenchGolden(t *testing.T) {
 	if want := "Report: " + filepath.Join(dir, "report.html"); lines[len(lines)-1] != want {
 		t.Errorf("last line %q; want %q", lines[len(lines)-1], want)
 	}
-	for _, name := range []string{"report.html", "report.md", "throughput.svg", "percentiles.svg", "timeline.svg"} {
+	for _, name := range []string{"report.html", "report.md", "throughput.svg", "percentiles.svg", "timeline.svg", "latency.hlog"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("the bench wrote no %s: %v", name, err)
 		}
@@ -82,7 +82,7 @@ var maskedKeys = map[string]bool{
 	"threads_peak": true, "ctx_switches_voluntary": true, "ctx_switches_involuntary": true, "ctx_switches_per_req": true,
 	"cpu_user_s": true, "cpu_sys_s": true, "cpu_us_per_req": true, "alloc_bytes_per_req": true, "allocs_per_req": true,
 	"max_rss_bytes": true, "start_ms": true, "end_ms": true, "at_ms": true, "lane": true,
-	"latency_hist": true, "series": true,
+	"latency_hist": true, "series": true, "started_at": true,
 }
 
 // maskRunJSON masks run.json and writes it back indented.

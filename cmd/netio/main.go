@@ -52,6 +52,7 @@ var commands = []struct {
 	{"bench", command{"measure strategies side by side, each in a process of its own", runBench, false}},
 	{"demo", command{"classroom lessons: a live experiment each, drawn as a timeline, its claim checked", runDemo, false}},
 	{"report", command{"draw runs as one offline HTML page and Markdown with charts; compare runs", runReport, false}},
+	{"merge", command{"put the shares of a run split over several machines (bench --segment) together, exactly", runMerge, false}},
 	{"strategies", command{"list the fetch strategies, in teaching order", runStrategies, false}},
 	{benchChildCommand, command{"measure one point of a bench (netio bench runs it)", runBenchChild, true}},
 }

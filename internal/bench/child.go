@@ -82,7 +82,7 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	if spec.Truth {
 		m.expect = groundTruth(spec.Seed, spec.Pages)
 	}
-	cold, err := m.pass(ctx)
+	cold, err := m.pass(ctx, 0)
 	if err != nil {
 		return err
 	}
@@ -166,14 +166,36 @@ func groundTruth(seed int64, pages []string) harness.Expect {
 	}
 }
 
-// pass runs one pass of the workload: N requests closed, or Rate×Duration
-// arrivals open.
-func (m measurer) pass(ctx context.Context) (harness.Report, error) {
+// pass runs pass p (0: the cold one) of the workload: N requests closed,
+// or Rate×Duration arrivals open, or the Segment's share of them. With
+// StartAt it keeps to its time (Spec.PassStart): a closed pass waits for
+// it, an open pass's schedule starts there, and one that has passed
+// already counts its arrivals late.
+func (m measurer) pass(ctx context.Context, p int) (harness.Report, error) {
+	due := m.spec.PassStart(p)
 	if m.spec.Mode == results.ModeOpen {
-		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout}
+		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout, Start: due, Segment: m.spec.Segment}
 		return harness.RunOpen(ctx, m.f, open, m.pages, m.expect)
 	}
-	return harness.Run(ctx, m.f, harness.Cycle{Pages: m.pages, N: m.spec.N}, m.expect)
+	if err := sleepUntil(ctx, due); err != nil {
+		return harness.Report{}, err
+	}
+	return harness.Run(ctx, m.f, harness.Cycle{Pages: m.pages, N: m.spec.N, Segment: m.spec.Segment}, m.expect)
+}
+
+// sleepUntil waits until t (at once if t is zero or past), or ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	if t.IsZero() || !time.Now().Before(t) {
+		return nil
+	}
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // measured runs one measured pass with the probes on and turns its report
@@ -181,12 +203,18 @@ func (m measurer) pass(ctx context.Context) (harness.Report, error) {
 func (m measurer) measured(ctx context.Context, rep int, cold harness.Report) (results.Run, error) {
 	runtime.GC() // start each pass with a clean heap: the last pass's garbage is not this one's cost
 	probes := harness.StartProbes(m.gauge)
-	report, err := m.pass(ctx)
+	began := time.Now()
+	report, err := m.pass(ctx, rep)
 	peaks := probes.Stop()
 	if err != nil {
 		return results.Run{}, err
 	}
 	run := newRun(m.spec, report, peaks)
+	run.StartedAt = report.Start.UTC().Format(time.RFC3339Nano)
+	if due := m.spec.PassStart(rep); !due.IsZero() {
+		late := float64(max(0, began.Sub(due)).Microseconds()) / 1000
+		run.StartLateMS = &late
+	}
 	run.Repetition, run.InFlight, run.Lanes = rep, m.inFlight, m.lanes
 	if ideal, ok := m.spec.Ideal(m.inFlight); ok {
 		s := ideal.Seconds()

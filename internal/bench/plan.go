@@ -2,6 +2,8 @@ package bench
 
 import (
 	"fmt"
+
+	"github.com/netio-lab/netio/harness"
 	"runtime"
 	"strings"
 	"time"
@@ -49,7 +51,24 @@ type Plan struct {
 	// CPUProfileDir, when set, receives a CPU profile of each point's
 	// measured passes (see ProfileName).
 	CPUProfileDir string
+
+	// Segment, when set, makes this bench one share of a run split over
+	// several machines (netio bench --segment I/N): each point's requests
+	// and concurrency, closed, or its arrivals, open, are shared out as
+	// harness.Segment says, and netio merge puts the shares together.
+	Segment harness.Segment
+	// StartAt, when set, is when the first pass begins (closed) or when
+	// the whole schedule's first arrival is (open), so that the shares on
+	// several machines run together; an open run's later passes keep to
+	// slots of Duration + PassGap from it.
+	StartAt time.Time
 }
+
+// PassGap separates an open run's passes when they keep to a timetable
+// (Plan.StartAt): room for the last requests of a pass to finish before
+// the next one's first arrival. A pass that overruns makes the next one
+// start late, and its late arrivals are counted.
+const PassGap = time.Second
 
 // fetchesURLs reports whether the plan fetches URLs rather than the mock
 // server's pages.
@@ -78,6 +97,7 @@ func (p Plan) settings(base string) []Spec {
 	for _, l := range p.latencies() {
 		s := Spec{
 			Mode: p.Mode, Duration: p.Duration, Count: p.Count, Timeout: p.Timeout, HedgeAfter: p.HedgeAfter, Loops: p.Loops,
+			Segment: p.Segment, StartAt: p.StartAt,
 			Pages: p.URLs, Seed: p.Seed, Truth: !p.fetchesURLs(), AnyPage: p.fetchesURLs(),
 		}
 		s.LatencyModel, s.FixedLatency = p.latencyModel(l)
@@ -87,7 +107,7 @@ func (p Plan) settings(base string) []Spec {
 		for _, c := range p.Concurrency {
 			for _, w := range p.workloads() {
 				for _, procs := range p.gomaxprocs() {
-					s.Concurrency, s.N, s.Rate, s.GOMAXPROCS = c, w.n, w.rate, procs
+					s.Concurrency, s.N, s.Rate, s.GOMAXPROCS = p.Segment.Len(c), w.n, w.rate, procs
 					out = append(out, s)
 				}
 			}

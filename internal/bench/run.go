@@ -103,11 +103,18 @@ func (p Plan) newFile(command []string) results.File {
 	if p.fetchesURLs() {
 		target = "urls"
 	}
+	settings := results.Settings{Target: target, Seed: p.Seed, Count: p.Count, Timeout: p.Timeout.String(), HedgeAfter: hedgeAfter(p.HedgeAfter)}
+	if !p.Segment.Whole() {
+		settings.Segment = &results.Segment{Index: p.Segment.Index, Of: p.Segment.Of}
+	}
+	if !p.StartAt.IsZero() {
+		settings.StartAt = p.StartAt.UTC().Format(time.RFC3339Nano)
+	}
 	return results.File{
 		Version:  results.Version,
 		Env:      results.ReadEnv(),
 		Command:  command,
-		Settings: results.Settings{Target: target, Seed: p.Seed, Count: p.Count, Timeout: p.Timeout.String(), HedgeAfter: hedgeAfter(p.HedgeAfter)},
+		Settings: settings,
 		Runs:     []results.Run{},
 		Summary:  []results.Summary{},
 		Failures: []results.Failure{},

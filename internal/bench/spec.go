@@ -28,7 +28,7 @@ import (
 type Spec struct {
 	Strategy    string        `json:"strategy"`
 	Mode        string        `json:"mode"` // results.ModeClosed or results.ModeOpen
-	N           int           `json:"n"`    // closed: requests per pass
+	N           int           `json:"n"`    // closed: requests per pass, the whole's (see Segment)
 	Concurrency int           `json:"concurrency"`
 	GOMAXPROCS  int           `json:"gomaxprocs"`            // the child sets its runtime to this many Ps
 	Rate        float64       `json:"rate"`                  // open: arrivals per second
@@ -37,6 +37,15 @@ type Spec struct {
 	Timeout     time.Duration `json:"timeout"`               // per request
 	HedgeAfter  time.Duration `json:"hedge_after,omitempty"` // a second copy of a request not answered after it; 0: none
 	Loops       int           `json:"loops"`                 // event loops, for the strategies that run several (gnet)
+
+	// Segment, when set, makes the point one share of a split run: N (the
+	// whole's, closed) or the arrivals (open) are shared out by it, and
+	// Concurrency is already this share's (see Plan.Segment).
+	Segment harness.Segment `json:"segment,omitzero"`
+	// StartAt, when set, is when the first pass begins (closed), or the
+	// whole schedule's first arrival (open), whose pass p keeps to
+	// StartAt + p·(Duration + PassGap).
+	StartAt time.Time `json:"start_at,omitzero"`
 
 	// Pages are the URLs fetched, cycled through N times in all.
 	Pages []string `json:"pages"`
@@ -76,15 +85,32 @@ func (s Spec) Label() string {
 	if s.Mode == results.ModeOpen {
 		return fmt.Sprintf("%s c=%d rate=%g/s", s.Strategy, s.Concurrency, s.Rate)
 	}
-	return fmt.Sprintf("%s c=%d n=%d %s", s.Strategy, s.Concurrency, s.N, s.LatencyModel)
+	return fmt.Sprintf("%s c=%d n=%d %s", s.Strategy, s.Concurrency, s.Requests(), s.LatencyModel)
 }
 
-// Requests is the number of requests one pass makes.
+// Requests is the number of requests one pass makes: this share's, with a
+// Segment.
 func (s Spec) Requests() int {
 	if s.Mode == results.ModeOpen {
-		return harness.Open{Rate: s.Rate, Duration: s.Duration}.Count()
+		return s.Segment.Len(harness.Open{Rate: s.Rate, Duration: s.Duration}.Count())
 	}
-	return s.N
+	return s.Segment.Len(s.N)
+}
+
+// PassStart is when pass p (0: the cold one) is due, with StartAt: closed,
+// the first pass at StartAt and the others as soon as the one before
+// ends (zero); open, StartAt + p·(Duration + PassGap). Zero without
+// StartAt.
+func (s Spec) PassStart(p int) time.Time {
+	switch {
+	case s.StartAt.IsZero():
+		return time.Time{}
+	case s.Mode == results.ModeOpen:
+		return s.StartAt.Add(time.Duration(p) * (s.Duration + PassGap))
+	case p == 0:
+		return s.StartAt
+	}
+	return time.Time{}
 }
 
 // Ideal is a closed pass's shortest possible time, ⌈N/inFlight⌉·L, for a
@@ -94,7 +120,7 @@ func (s Spec) Ideal(inFlight int) (ideal time.Duration, ok bool) {
 	if s.Mode == results.ModeOpen || s.FixedLatency < 0 || inFlight < 1 {
 		return 0, false
 	}
-	rounds := (s.N + inFlight - 1) / inFlight
+	rounds := (s.Requests() + inFlight - 1) / inFlight
 	return time.Duration(rounds) * s.FixedLatency, s.FixedLatency > 0
 }
 
