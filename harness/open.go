@@ -41,9 +41,9 @@ type Open struct {
 // than a healthy request takes, short enough that a stuck run ends.
 const DefaultGrace = 5 * time.Second
 
-// openLead puts RunOpen's first arrival a little after the jobs are built,
+// OpenLead puts RunOpen's first arrival a little after the jobs are built,
 // so that it is not already late when Fetch gets to it.
-const openLead = 10 * time.Millisecond
+const OpenLead = 10 * time.Millisecond
 
 // Jobs returns the open workload's jobs: floor(Rate×Duration) of them, job
 // i a copy of pages[i mod len(pages)] with At = start + i/Rate, each made
@@ -139,7 +139,7 @@ func RunOpen(ctx context.Context, f strategies.Fetcher, o Open, pages []strategi
 	}
 	start := o.Start
 	if start.IsZero() {
-		start = time.Now().Add(openLead)
+		start = time.Now().Add(OpenLead)
 	}
 	jobs := o.Jobs(start, pages)
 	if jobs == nil {

@@ -57,6 +57,12 @@ func TestBenchBadInput(t *testing.T) {
 		{"hedge after the timeout", []string{"--strategy", "pool", "--hedge-after", "2s", "--timeout", "1s"}, "must be shorter than --timeout"},
 		{"slow without two-level", []string{"--slow", "1s"}, "--slow and --slow-share are for --dist two-level"},
 		{"two-level without a share", []string{"--dist", "two-level", "--slow", "1s"}, "--slow-share"},
+		{"segment past the shares", []string{"--segment", "3/2"}, "--segment 3/2: want I/N"},
+		{"no shares", []string{"--segment", "0/0"}, "--segment 0/0: want I/N"},
+		{"a share without a connection", []string{"--segment", "2/3", "--concurrency", "2"}, "--concurrency must be at least 3"},
+		{"start-at unreadable", []string{"--strategy", "pool", "--start-at", "noon"}, "want an RFC 3339 time"},
+		{"start-at long past", []string{"--strategy", "pool", "--start-at", "2026-01-01T00:00:00Z"}, "in the past, more than the run"},
+		{"start-at for many points", []string{"--strategy", "pool,epoll", "--start-at", "2099-01-01T00:00:00Z"}, "--start-at runs one point"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -174,6 +174,12 @@ func groundTruth(seed int64, pages []string) harness.Expect {
 func (m measurer) pass(ctx context.Context, p int) (harness.Report, error) {
 	due := m.spec.PassStart(p)
 	if m.spec.Mode == results.ModeOpen {
+		// Wait until just before the schedule, as an open pass without a
+		// time begins just before its first arrival: the pass's wall time
+		// and rate are its schedule's, not the wait's.
+		if err := sleepUntil(ctx, due.Add(-harness.OpenLead)); err != nil {
+			return harness.Report{}, err
+		}
 		open := harness.Open{Rate: m.spec.Rate, Duration: m.spec.Duration, Grace: m.spec.Timeout, Start: due, Segment: m.spec.Segment}
 		return harness.RunOpen(ctx, m.f, open, m.pages, m.expect)
 	}
