@@ -14,6 +14,9 @@ import (
 
 const mergeSynopsis = `netio merge SHARE_DIR SHARE_DIR… --out DIR [--no-report]
 
+A SHARE_DIR is a share's run folder, or the --out folder its bench wrote
+into when that holds just the one run folder.
+
 Puts together the shares of one run split over several machines (each made
 with netio bench --segment I/N, the same settings, ideally the same
 --start-at) into one run folder, as if one machine had made the whole run:
@@ -48,7 +51,8 @@ func runMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	shares := make([]results.File, len(dirs))
 	for i, dir := range dirs {
-		if shares[i], err = results.ReadDir(dir); err != nil {
+		dirs[i] = runFolder(dir)
+		if shares[i], err = results.ReadDir(dirs[i]); err != nil {
 			return usageErrorf("netio merge: %s", strings.TrimPrefix(err.Error(), "results: "))
 		}
 	}
@@ -77,4 +81,23 @@ func runMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	fmt.Fprintf(stdout, "Report: %s\n", path)
 	return nil
+}
+
+// runFolder is dir, or, when dir has no run.json but holds exactly one
+// folder that has (a bench's --out with its one run in it), that folder.
+func runFolder(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, "run.json")); err == nil {
+		return dir
+	}
+	var found []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "run.json")); e.IsDir() && err == nil {
+			found = append(found, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return dir
 }

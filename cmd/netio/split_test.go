@@ -49,6 +49,7 @@ func (s splitRun) run(t *testing.T) (merged, whole results.File, shares []result
 	startAt := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
 	var wg sync.WaitGroup
 	dirs := make([]string, s.shares)
+	outs := make([]string, s.shares) // each share's --out: merge finds the one run folder in it
 	for i := range s.shares {
 		out := filepath.Join(dir, fmt.Sprintf("share%d", i))
 		args := append([]string{"bench", "--target", s.target, "--segment", fmt.Sprintf("%d/%d", i, s.shares), "--start-at", startAt, "--out", out, "--quiet", "--no-report"}, s.args...)
@@ -58,7 +59,7 @@ func (s splitRun) run(t *testing.T) (merged, whole results.File, shares []result
 				t.Errorf("share %d: %v\n%s", i, err, b)
 			}
 		})
-		dirs[i] = out
+		dirs[i], outs[i] = out, out
 	}
 	wg.Wait()
 	if t.Failed() {
@@ -79,7 +80,7 @@ func (s splitRun) run(t *testing.T) (merged, whole results.File, shares []result
 	entries, _ := os.ReadDir(wholeOut)
 	whole = readRunJSON(t, filepath.Join(wholeOut, entries[0].Name(), "run.json"))
 	mergedDir := filepath.Join(dir, "merged")
-	stdout, stderr, code := runCmd(append([]string{"merge", "--out", mergedDir}, dirs...)...)
+	stdout, stderr, code := runCmd(append([]string{"merge", "--out", mergedDir}, outs...)...)
 	if code != 0 {
 		t.Fatalf("merge: exit %d, stderr %q\n%s", code, stderr, stdout)
 	}
