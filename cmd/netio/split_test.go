@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +234,60 @@ func TestMergeBadInput(t *testing.T) {
 				t.Errorf("%s was written; bad input must write nothing", out)
 			}
 		})
+	}
+}
+
+// TestServeListensWhereTold: netio serve listens on loopback unless given
+// another address, and then says on stderr that other machines can reach
+// it; its admin API is refused on a non-loopback address unless allowed
+// explicitly.
+func TestServeListensWhereTold(t *testing.T) {
+	fs := newFlagSet("serve")
+	var f serveFlags
+	f.register(fs)
+	if addr := fs.Lookup("addr").DefValue; !isLoopback(addr) {
+		t.Errorf("default --addr %s; want a loopback address", addr)
+	}
+	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		cmd := netioCommand(t, nil, "serve", "--addr", addr, "--stop-on-stdin-eof")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, _ := cmd.StdoutPipe()
+		lifeline, _ := cmd.StdinPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line := make([]byte, 256)
+		out.Read(line) // its first line: it is listening
+		lifeline.Close()
+		cmd.Wait()
+		warned := strings.Contains(stderr.String(), "reachable from other machines")
+		if warned != (addr == "0.0.0.0:0") {
+			t.Errorf("--addr %s: stderr %q; want the warning exactly when not on loopback", addr, stderr.String())
+		}
+	}
+	_, stderr, code := runCmd("serve", "--admin-addr", "0.0.0.0:0")
+	if code != 2 || !strings.Contains(stderr, "not a loopback address") {
+		t.Errorf("admin API on 0.0.0.0: exit %d, %q; want 2, refused", code, stderr)
+	}
+}
+
+// TestLateShareSaysSo: a share whose --start-at has passed when it gets
+// going (by 2.5 s, so that its measured pass, due 2 s after the start, is
+// half a second late) says so under its table, and counts the arrivals
+// that were due before it began as late.
+func TestLateShareSaysSo(t *testing.T) {
+	srv := startServeProcess(t, nil, "127.0.0.1:0")
+	startAt := time.Now().Add(-2500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	stdout, stderr, code := runCmd("bench", "--target", srv, "--strategy", "pool", "--mode", "open", "--rate", "200", "--duration", "1s",
+		"--latency", "1ms", "--count", "1", "--concurrency", "20", "--segment", "0/2", "--start-at", startAt, "--out", t.TempDir(), "--no-report")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	if !regexp.MustCompile(`START-AT .* \(segment 0/2\): the latest pass began \d+ ms late`).MatchString(stdout) {
+		t.Errorf("the table does not say the share began late:\n%s", stdout)
+	}
+	if m := regexp.MustCompile(`(?m)^\s+pool .* (\d+)\s+(\d+)\s*$`).FindStringSubmatch(stdout); m == nil || m[1] == "0" {
+		t.Errorf("LATE column %v; want the arrivals due before the pass began counted late:\n%s", m, stdout)
 	}
 }
