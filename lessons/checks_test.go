@@ -2,8 +2,8 @@ package lessons
 
 import (
 	"context"
-	"slices"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
