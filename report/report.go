@@ -153,6 +153,7 @@ func (ds *dataset) page(charts []chart) *page {
 		for _, fl := range f.Failures {
 			p.notes = append(p.notes, fmt.Sprintf("%s failed at %s: %s", fl.Strategy, results.BenchName(fl.Point), fl.Error))
 		}
+		p.notes = append(p.notes, sharesNotes(f)...)
 	}
 	if unmeasured := ctxSwNotMeasured(ds.files); len(unmeasured) > 0 {
 		p.notes = append(p.notes, fmt.Sprintf("Context switches were not measured for %s: the system that ran them counts none per process (Windows). They show as n/a, and the resources chart leaves them out.", strings.Join(unmeasured, ", ")))
@@ -167,4 +168,30 @@ func (ds *dataset) page(charts []chart) *page {
 	}
 	p.mdTable = markdownTable(ds.summary)
 	return p
+}
+
+// sharesNotes describes a merged run's shares (netio merge): where each
+// ran, and, per point, each share's rate and goroutines, whose sum the
+// table shows.
+func sharesNotes(f results.File) []string {
+	if len(f.Settings.Shares) == 0 {
+		return nil
+	}
+	var where []string
+	for _, s := range f.Settings.Shares {
+		where = append(where, fmt.Sprintf("%d/%d on %s", s.Segment.Index, s.Segment.Of, s.Host))
+	}
+	notes := []string{fmt.Sprintf("Merged from %d shares run on several machines (netio merge): %s. Goroutines, threads and RSS are the shares' sums; requests per second the shares' rates added over the time they all ran.",
+		len(f.Settings.Shares), strings.Join(where, ", "))}
+	for _, r := range f.Runs {
+		if r.Repetition != 1 || len(r.SharePeaks) == 0 {
+			continue
+		}
+		var parts []string
+		for _, sp := range r.SharePeaks {
+			parts = append(parts, fmt.Sprintf("%d/%d %.0f req/s, %d goroutines", sp.Segment.Index, sp.Segment.Of, sp.ThroughputRPS, sp.Goroutines))
+		}
+		notes = append(notes, fmt.Sprintf("%s, first repetition: %s.", strings.TrimPrefix(results.BenchName(r.Point), "BenchmarkFetch/"), strings.Join(parts, "; ")))
+	}
+	return notes
 }

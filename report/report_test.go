@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,6 +197,43 @@ func TestTraceHasATrackPerLane(t *testing.T) {
 			if !lanes[[2]int{pid, lane}] {
 				t.Errorf("run %d (pool, C=10): no track for worker %d", pid, lane)
 			}
+		}
+	}
+}
+
+// TestMergedRunNamesItsShares: the report of a merged run (netio merge)
+// says which shares it was made from, where they ran, and each share's
+// rate and goroutines, whose sums the table shows.
+func TestMergedRunNamesItsShares(t *testing.T) {
+	base := load(t, fixture)[0]
+	var shares []results.File
+	for i := range 2 {
+		f := base
+		f.Settings.Segment = &results.Segment{Index: i, Of: 2}
+		f.Env.Host = fmt.Sprintf("gen%d", i+1)
+		f.Runs = nil
+		for _, r := range base.Runs {
+			if r.StartedAt == "" {
+				r.StartedAt = "2026-12-04T12:00:00Z"
+			}
+			f.Runs = append(f.Runs, r)
+		}
+		f.Failures, f.Interrupted = nil, false
+		shares = append(shares, f)
+	}
+	merged, err := results.Merge(shares, []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	path, err := report.Write(out, []string{out}, []results.File{merged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{"Merged from 2 shares", "0/2 on gen1", "1/2 on gen2", "goroutines"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report.html lacks %q", want)
 		}
 	}
 }

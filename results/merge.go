@@ -124,33 +124,28 @@ func wholePoint(p Point) Point {
 	return p
 }
 
-// matchRuns groups the shares' runs by point and repetition, in the first
-// share's order, and checks that every share has the same ones.
+// matchRuns groups the shares' runs by point and repetition. Every share
+// of one bench made its points in the plan's order, so the shares' i-th
+// runs belong together: they must be the same point (but for the share's
+// requests and concurrency) and repetition. (Matching by point alone
+// would not do: the points of a concurrency sweep differ only in what the
+// shares split.)
 func matchRuns(shares []File, dirs []string, order []int) ([][]shareRun, error) {
-	type key struct {
-		p   Point
-		rep int
-	}
-	var keys []key
-	byKey := map[key][]shareRun{}
-	for s, i := range order {
+	first := shares[order[0]]
+	groups := make([][]shareRun, len(first.Runs))
+	for _, i := range order {
 		f := shares[i]
-		if len(f.Runs) != len(shares[order[0]].Runs) {
-			return nil, fmt.Errorf("results: merge: %s has %d runs, %s %d: the shares measured different points", dirs[i], len(f.Runs), dirs[order[0]], len(shares[order[0]].Runs))
+		if len(f.Runs) != len(first.Runs) {
+			return nil, fmt.Errorf("results: merge: %s has %d runs, %s %d: the shares measured different points", dirs[i], len(f.Runs), dirs[order[0]], len(first.Runs))
 		}
-		for _, r := range f.Runs {
-			k := key{wholePoint(r.Point), r.Repetition}
-			if s == 0 {
-				keys = append(keys, k)
-			} else if len(byKey[k]) != s {
-				return nil, fmt.Errorf("results: merge: %s has %s repetition %d, which %s has not", dirs[i], strings.TrimPrefix(BenchName(r.Point), "BenchmarkFetch/"), r.Repetition, dirs[order[0]])
+		for k, r := range f.Runs {
+			want := first.Runs[k]
+			if wholePoint(r.Point) != wholePoint(want.Point) || r.Repetition != want.Repetition {
+				return nil, fmt.Errorf("results: merge: run %d of %s is %s repetition %d, of %s %s repetition %d: the shares measured different points",
+					k+1, dirs[i], strings.TrimPrefix(BenchName(r.Point), "BenchmarkFetch/"), r.Repetition, dirs[order[0]], strings.TrimPrefix(BenchName(want.Point), "BenchmarkFetch/"), want.Repetition)
 			}
-			byKey[k] = append(byKey[k], shareRun{run: r, seg: *f.Settings.Segment, host: f.Env.Host})
+			groups[k] = append(groups[k], shareRun{run: r, seg: *f.Settings.Segment, host: f.Env.Host})
 		}
-	}
-	groups := make([][]shareRun, len(keys))
-	for i, k := range keys {
-		groups[i] = byKey[k]
 	}
 	return groups, nil
 }

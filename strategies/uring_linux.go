@@ -5,6 +5,7 @@ package strategies
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -53,6 +54,7 @@ type URing struct {
 	idle    idlePool[*uringConn]
 	targets urlCache[*target]
 	lanes   lanePool
+	broken  error // the ring failed in an earlier batch: every later Fetch fails with it
 	closed  bool
 }
 
@@ -63,6 +65,7 @@ const (
 	uringIdle       uringConnState = iota // kept alive, nothing in the ring
 	uringExchanging                       // a request: [connect →] send → receive, or a further receive, in the ring
 	uringCanceling                        // its operations cancelled (timeout, end of the batch): awaiting the receive's completion
+	uringAbandoned                        // the ring failed with the request in it: reported, and left as it is until Close
 )
 
 // uringConn is one socket, its receive buffer and the request it carries.
@@ -121,7 +124,7 @@ func NewURing(cfg Config) (*URing, error) {
 	if err != nil {
 		return nil, uringSetupError(err)
 	}
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK) // non-blocking: Fetch drains it
 	if err != nil {
 		ring.Close()
 		return nil, os.NewSyscallError("eventfd", err)
@@ -179,9 +182,12 @@ func (u *URing) Close() error {
 // uringBatch is one Fetch's bookkeeping (see loopBatch).
 type uringBatch struct {
 	loopBatch[uringConn]
-	inRing   int   // operations whose completion is still to come: receives, and the wake read
-	aborted  error // the batch's context ended: nothing more starts
-	failures error // the ring itself failed
+	inRing      int          // operations whose completion is still to come: requests' last ones, cancels, the wake read
+	aborted     error        // the batch's context ended: nothing more starts
+	failures    error        // the ring itself failed
+	recancel    []*uringConn // connections whose cancel found nothing yet: cancelled again next turn
+	recancelSeq []uint32     // their requests' numbers then
+	wakeArmed   bool         // the wake read is in the ring
 }
 
 // Fetch runs the loop until every job has a result and every operation it
@@ -193,7 +199,12 @@ func (u *URing) Fetch(ctx context.Context, jobs Jobs, done func(Result)) error {
 	u.cfg.Gauge.Add(1) // the caller's goroutine, which runs the loop
 	defer u.cfg.Gauge.Add(-1)
 	b := &uringBatch{loopBatch: newLoopBatch(ctx, jobs, done, func(c *uringConn) *flight[uringConn] { return &c.flight })}
+	if u.broken != nil { // an earlier batch's ring failed: what it left in the ring cannot be told apart
+		b.failUnstarted(u.broken)
+		return u.broken
+	}
 	prepareTargets(ctx, &u.targets, jobs)
+	unix.Read(u.wake, u.wakeBuf) // a wake-up an earlier batch's end beat to the read: not this batch's
 	u.armWake(b)
 	stopWake := onCancel(ctx, u.cfg.Gauge, func() { unix.Write(u.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
 	for b.left > 0 && b.failures == nil {
@@ -221,10 +232,15 @@ func (u *URing) turn(b *uringBatch) {
 		u.startJobs(b)
 	}
 	u.expire(b, time.Now())
-	if b.left == 0 {
+	u.cancelAgain(b)
+	if b.left == 0 || b.failures != nil {
 		return
 	}
-	u.reap(b, b.waitTimeout(u.cfg.concurrency()))
+	wait := b.waitTimeout(u.cfg.concurrency())
+	if len(b.recancel) > 0 {
+		wait = min(wait, time.Millisecond)
+	}
+	u.reap(b, wait)
 }
 
 // reap submits what is queued, waits up to timeout for a completion, and
@@ -238,41 +254,57 @@ func (u *URing) reap(b *uringBatch, timeout time.Duration) {
 }
 
 // fail ends the batch when the ring itself fails (not expected of a valid
-// ring): every job still due gets its result, failed with err. The
-// connections stay in their slots, sockets open: a receive may still be in
-// the ring, and its buffer must stay referenced until Close.
+// ring): every job still due gets its result, failed with err: those in
+// flight, those being cancelled, those not started. The fetcher is broken
+// from then on (its ring may hold operations no batch can tell apart), and
+// its connections stay in their slots, sockets open, so that the buffers
+// of receives still in the ring stay referenced until Close.
 func (u *URing) fail(b *uringBatch, err error) {
-	b.failures = err
+	if b.failures != nil {
+		return
+	}
+	b.failures, u.broken = err, err
 	for c := b.flights.front; c != nil; c = b.flights.front {
 		b.flights.remove(c)
+		c.state = uringAbandoned
 		b.report(c.exchange.result(b.ctx, err))
+	}
+	for _, c := range u.conns {
+		if c != nil && c.state == uringCanceling {
+			c.state = uringAbandoned // reported here, never again
+			b.report(c.exchange.result(b.ctx, err))
+		}
 	}
 	b.failUnstarted(err)
 }
 
 // sqe returns a free submission entry, submitting what is queued when the
-// queue is full.
+// queue is full. If the ring fails, the batch ends (fail) and the entry
+// returned is a throwaway that goes nowhere.
 func (u *URing) sqe(b *uringBatch) *uring.SQE {
-	if e := u.ring.SQE(); e != nil {
+	if e := u.ring.SQE(); e != nil && b.failures == nil {
 		return e
 	}
-	if err := u.ring.Submit(); err != nil {
-		b.failures = err
+	if b.failures == nil {
+		if err := u.ring.Submit(); err != nil {
+			u.fail(b, err)
+		} else if e := u.ring.SQE(); e != nil {
+			return e
+		} else {
+			u.fail(b, errors.New("strategies: uring: no submission entry free after a submit"))
+		}
 	}
-	if e := u.ring.SQE(); e != nil {
-		return e
-	}
-	panic("strategies: uring: no submission entry free after a submit") // the kernel takes every submitted entry
+	return &uring.SQE{}
 }
 
 // room makes room for n entries in the submission queue, submitting what
 // is queued if it lacks it.
 func (u *URing) room(b *uringBatch, n uint32) {
-	if u.ring.Free() >= n {
+	if u.ring.Free() >= n || b.failures != nil {
 		return
 	}
 	if err := u.ring.Submit(); err != nil {
-		b.failures = err
+		u.fail(b, err)
 	}
 }
 
@@ -282,17 +314,19 @@ func (u *URing) armWake(b *uringBatch) {
 	e.PrepRead(u.wake, u.wakeBuf)
 	e.UserData = opWake
 	b.inRing++
+	b.wakeArmed = true
 }
 
 // disarmWake cancels the wake read, if it is still in the ring; its
-// completion is reaped before Fetch returns.
+// completion, and the cancel's, are reaped before Fetch returns.
 func (u *URing) disarmWake(b *uringBatch) {
-	if b.inRing == 0 {
+	if !b.wakeArmed {
 		return
 	}
 	e := u.sqe(b)
 	e.PrepCancel(opWake)
-	e.Flags, e.UserData = uring.SkipSuccess, opCancel
+	e.UserData = opCancel // slot 0, request 0: no connection's
+	b.inRing++
 }
 
 // startJobs starts jobs, in order, while fewer than Concurrency are in
@@ -393,15 +427,21 @@ func (c *uringConn) setAddress(ap netip.AddrPort) int {
 	if ap.Addr().Is4() || ap.Addr().Is4In6() {
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&c.sa[0]))
 		sa.Family, sa.Addr = unix.AF_INET, ap.Addr().Unmap().As4()
-		sa.Port = port>>8 | port<<8 // network byte order
+		putPort(&sa.Port, port)
 		c.saLen = unix.SizeofSockaddrInet4
 		return unix.AF_INET
 	}
 	sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&c.sa[0]))
 	sa.Family, sa.Addr = unix.AF_INET6, ap.Addr().As16()
-	sa.Port = port>>8 | port<<8
+	putPort(&sa.Port, port)
 	c.saLen = unix.SizeofSockaddrInet6
 	return unix.AF_INET6
+}
+
+// putPort writes a port in network byte order, whatever the machine's.
+func putPort(field *uint16, port uint16) {
+	b := (*[2]byte)(unsafe.Pointer(field))
+	b[0], b[1] = byte(port>>8), byte(port)
 }
 
 // takeIdle returns a kept-alive connection to addr, if there is one.
@@ -416,14 +456,27 @@ func (u *URing) takeIdle(addr string) *uringConn {
 // complete handles one completion.
 func (u *URing) complete(b *uringBatch, ud uint64, res int32) {
 	kind, slot, seq := ud&0xff, int(ud>>8&0xffffffff), uint32(ud>>40)
+	mine := slot < len(u.conns) && u.conns[slot] != nil && u.conns[slot].seq&0xffffff == seq
 	switch kind {
 	case opWake:
 		b.inRing--
+		b.wakeArmed = false
+		if res > 0 && b.ctx.Err() == nil && b.left > 0 { // a wake-up meant for an earlier batch: keep watching
+			u.armWake(b)
+		}
 		return
-	case opCancel: // a cancel that found nothing left to cancel: the operation had completed
+	case opCancel:
+		b.inRing--
+		// A cancel by descriptor that found nothing (res 0): the request's
+		// operations were between their steps, not yet where a cancel can
+		// reach them. Try again next turn, until one lands.
+		if res <= 0 && mine && u.conns[slot].state == uringCanceling {
+			b.recancel = append(b.recancel, u.conns[slot])
+			b.recancelSeq = append(b.recancelSeq, u.conns[slot].seq)
+		}
 		return
 	}
-	if slot >= len(u.conns) || u.conns[slot] == nil || u.conns[slot].seq&0xffffff != seq {
+	if !mine {
 		return // not expected: every request's operations end with one completion
 	}
 	c := u.conns[slot]
@@ -444,6 +497,9 @@ func (u *URing) complete(b *uringBatch, ud uint64, res int32) {
 
 // linkError is the error of a failed connect or send.
 func linkError(kind uint64, res int32) error {
+	if res >= 0 { // a send cut short after some bytes: the kernel reports the count
+		return &net.OpError{Op: "write", Net: "tcp", Err: io.ErrShortWrite}
+	}
 	if kind == opConnect {
 		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", unix.Errno(-res))}
 	}
@@ -513,9 +569,28 @@ func (u *URing) cancel(b *uringBatch, c *uringConn, why error) {
 	}
 	c.state, c.cause = uringCanceling, why
 	b.flights.remove(c)
+	u.cancelFD(b, c)
+}
+
+// cancelFD queues the cancel of every operation on the connection's
+// socket. Its completion says how many it found: none means they were
+// between steps, and complete queues it again (cancelAgain).
+func (u *URing) cancelFD(b *uringBatch, c *uringConn) {
 	e := u.sqe(b)
 	e.PrepCancelFD(c.fd)
-	e.Flags, e.UserData = uring.SkipSuccess, opCancel
+	e.UserData = userData(opCancel, c)
+	b.inRing++
+}
+
+// cancelAgain cancels once more the requests whose cancel found nothing,
+// if they are still being cancelled (the same request on the connection).
+func (u *URing) cancelAgain(b *uringBatch) {
+	for i, c := range b.recancel {
+		if c.state == uringCanceling && c.seq == b.recancelSeq[i] && u.conns[c.slot] == c {
+			u.cancelFD(b, c)
+		}
+	}
+	b.recancel, b.recancelSeq = b.recancel[:0], b.recancelSeq[:0]
 }
 
 // drop closes a connection whose receive is not in the ring, and frees its

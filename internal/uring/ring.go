@@ -200,12 +200,13 @@ func (r *Ring) Free() uint32 { return r.sq.entries - (r.sq.filled - atomic.LoadU
 // Pending is the number of entries filled and not yet submitted.
 func (r *Ring) Pending() uint32 { return r.sq.filled - *r.sq.tail }
 
-// publish makes the filled entries visible to the kernel: the store of
-// the tail orders after the writes of the entries.
+// publish makes the filled entries visible to the kernel (the store of
+// the tail orders after the writes of the entries) and returns how many
+// the kernel has not taken yet: the new ones, and any an earlier enter
+// left (as liburing counts them), so that none is forgotten.
 func (r *Ring) publish() uint32 {
-	n := r.Pending()
 	atomic.StoreUint32(r.sq.tail, r.sq.filled)
-	return n
+	return r.sq.filled - atomic.LoadUint32(r.sq.head)
 }
 
 // geteventsArg is struct io_uring_getevents_arg, io_uring_enter's
@@ -228,10 +229,16 @@ func (r *Ring) Submit() error {
 		return nil
 	}
 	for range maxEnterRetryEINTR {
-		_, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), 0, 0, 0, 0)
-		if errno != unix.EINTR {
+		taken, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), 0, 0, 0, 0)
+		switch {
+		case errno == unix.EINTR:
+			continue
+		case errno != 0:
 			return enterError(errno)
+		case uint32(taken) < n: // only when the kernel is out of memory: say so, the entries stay queued
+			return fmt.Errorf("uring: io_uring_enter took %d of %d entries", taken, n)
 		}
+		return nil
 	}
 	return enterError(unix.EINTR)
 }
