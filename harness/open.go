@@ -70,7 +70,7 @@ type arrivals struct {
 // index in the whole schedule.
 func (a arrivals) Job(k int) strategies.Job {
 	j := a.Cycle.Job(k)
-	i := a.Segment.Global(k)
+	i := a.Cycle.Global(k)
 	j.At = a.start.Add(time.Duration(float64(i) * float64(time.Second) / a.rate))
 	return j
 }
@@ -78,18 +78,34 @@ func (a arrivals) Job(k int) strategies.Job {
 // Cycle is a closed batch of N jobs going round Pages: job i is
 // Pages[i mod len(Pages)]. It holds only its pages, however large N is.
 // Pages must not be empty unless N is 0. With a Segment it is that share
-// of the N: its job k is the whole's job Segment.Global(k).
+// of the N: its job k is the whole's job Global(k), which Segment deals
+// by the whole's Concurrency slots (Segment.ClosedGlobal), or, with
+// Concurrency 0, every Of-th (an open workload's arrivals).
 type Cycle struct {
-	Pages   []strategies.Job
-	N       int
-	Segment Segment
+	Pages       []strategies.Job
+	N           int
+	Segment     Segment
+	Concurrency int // the whole's, for a closed share
 }
 
 // Len is N, or the Segment's share of it.
-func (c Cycle) Len() int { return c.Segment.Len(c.N) }
+func (c Cycle) Len() int {
+	if c.Concurrency > 0 {
+		return c.Segment.ClosedLen(c.N, c.Concurrency)
+	}
+	return c.Segment.Len(c.N)
+}
+
+// Global is the whole's index of job k.
+func (c Cycle) Global(k int) int {
+	if c.Concurrency > 0 {
+		return c.Segment.ClosedGlobal(k, c.Concurrency)
+	}
+	return c.Segment.Global(k)
+}
 
 // Job returns job k.
-func (c Cycle) Job(k int) strategies.Job { return c.Pages[c.Segment.Global(k)%len(c.Pages)] }
+func (c Cycle) Job(k int) strategies.Job { return c.Pages[c.Global(k)%len(c.Pages)] }
 
 // Count is floor(Rate×Duration). The small allowance keeps a product that
 // should be whole, such as 200/s × 0.3 s, from rounding down to one less.

@@ -68,6 +68,8 @@ func checkShares(shares []File, dirs []string) ([]int, error) {
 	for i, f := range shares {
 		seg := f.Settings.Segment
 		switch {
+		case seg != nil && (seg.Of < 1 || seg.Index < 0 || seg.Index >= seg.Of):
+			return nil, fmt.Errorf("results: merge: %s holds share %d/%d, which cannot be: want 0 ≤ I < N", dirs[i], seg.Index, seg.Of)
 		case seg == nil:
 			return nil, fmt.Errorf("results: merge: %s is not a share of a split run (no settings.segment: made without netio bench --segment)", dirs[i])
 		case seg.Of != len(shares):
@@ -118,9 +120,10 @@ type shareRun struct {
 }
 
 // wholePoint is what the shares of one point have in common: the point
-// without the share's requests and concurrency.
+// without the share's requests and concurrency, and without GOMAXPROCS,
+// which each share takes from its machine's cores unless told.
 func wholePoint(p Point) Point {
-	p.N, p.Concurrency = 0, 0
+	p.N, p.Concurrency, p.GOMAXPROCS = 0, 0, 0
 	return p
 }
 
@@ -175,6 +178,9 @@ func mergeRuns(g []shareRun) (Run, error) {
 	m := g[0].run
 	m.Point = g[0].run.Point
 	m.Point.N, m.Point.Concurrency, m.InFlight = 0, 0, 0
+	for _, s := range g { // the largest share's, where the machines differ
+		m.GOMAXPROCS = max(m.GOMAXPROCS, s.run.GOMAXPROCS)
+	}
 	m.Errors = map[string]int{}
 	m.SharePeaks = nil
 	addCounts(&m, g)
@@ -268,7 +274,7 @@ func mergeTime(m *Run, g []shareRun) error {
 	m.StartLateMS = nil
 	completed := 0.0
 	for i, s := range g {
-		completed += completionsIn(s.run, spans[i].start, common)
+		completed += completionsIn(s.run, spans[i], common)
 	}
 	m.ThroughputRPS = completed / common.end.Sub(common.start).Seconds()
 	m.IdealS, m.Efficiency, m.EfficiencyCold, m.WallColdS = nil, nil, nil, 0
@@ -288,19 +294,22 @@ func mergeTime(m *Run, g []shareRun) error {
 
 // completionsIn counts a share's completions inside the window w, from its
 // series; an interval that straddles w's edge counts in proportion to its
-// part inside. Without a series, the share's rate over the window.
-func completionsIn(r Run, start time.Time, w span) float64 {
+// part inside (the last interval ends with the pass, and is as long as
+// that). Without a series, the share's rate over the window.
+func completionsIn(r Run, pass span, w span) float64 {
 	if r.Series == nil || r.Series.IntervalMS <= 0 {
 		return r.ThroughputRPS * w.end.Sub(w.start).Seconds()
 	}
 	step := time.Duration(r.Series.IntervalMS * float64(time.Millisecond))
 	n := 0.0
 	for i, c := range r.Series.Completions {
-		from := start.Add(time.Duration(i) * step)
-		to := from.Add(step)
-		inside := earlier(to, w.end).Sub(later(from, w.start))
-		if inside > 0 {
-			n += float64(c) * float64(inside) / float64(step)
+		from := pass.start.Add(time.Duration(i) * step)
+		to := earlier(from.Add(step), pass.end)
+		if !to.After(from) {
+			continue
+		}
+		if inside := earlier(to, w.end).Sub(later(from, w.start)); inside > 0 {
+			n += float64(c) * float64(inside) / float64(to.Sub(from))
 		}
 	}
 	return n
@@ -323,7 +332,9 @@ func later(a, b time.Time) time.Time {
 // mergeSeries adds the shares' series on one clock from first, at the
 // coarsest interval among them: completions, errors and requests in
 // flight add up; an interval's p99 is the largest of the shares' (an
-// upper bound: a p99 cannot be merged from p99s).
+// upper bound: a p99 cannot be merged from p99s). A share's interval goes
+// into the merged interval that holds its middle: totals are kept, and
+// nothing is shifted by more than half an interval.
 func mergeSeries(g []shareRun, spans []span, first time.Time) *Series {
 	step := 0.0
 	for _, s := range g {
@@ -337,7 +348,7 @@ func mergeSeries(g []shareRun, spans []span, first time.Time) *Series {
 		src := s.run.Series
 		offset := spans[i].start.Sub(first).Seconds() * 1000
 		for k := range src.Completions {
-			at := int((offset + float64(k)*src.IntervalMS) / step)
+			at := int((offset + (float64(k)+0.5)*src.IntervalMS) / step)
 			out.grow(at + 1)
 			out.Completions[at] += src.Completions[k]
 			out.Errors[at] += src.Errors[k]

@@ -104,6 +104,8 @@ func TestMergeRefuses(t *testing.T) {
 	whole.Settings.Segment = nil
 	late := ok(1, 2)
 	late.Runs[0].StartedAt = t0.Add(time.Second).Format(time.RFC3339Nano)
+	badIndex := ok(1, 2)
+	badIndex.Settings.Segment = &results.Segment{Index: 2, Of: 2}
 	tests := []struct {
 		name  string
 		files []results.File
@@ -116,6 +118,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"another seed", []results.File{ok(0, 2), seed}, "differ in seed"},
 		{"another netio", []results.File{ok(0, 2), commit}, "differ in netio commit"},
 		{"not at the same time", []results.File{ok(0, 2), late}, "did not run at the same time"},
+		{"a share that cannot be", []results.File{ok(0, 2), badIndex}, "cannot be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,5 +171,24 @@ func TestHistogramLogReadsBack(t *testing.T) {
 		if !strings.Contains(bench.String(), "Benchmark"+name) {
 			t.Errorf("bench.txt lacks %q:\n%s", name, bench.String())
 		}
+	}
+}
+
+// TestMergeRateCountsTheLastIntervalWhole: two identical shares of 150 ms
+// at 1,000 a second, their series [100, 50] in 100 ms intervals (the last
+// one 50 ms long, as the pass ends): merged, 2,000 a second, not the
+// 1,667 that counting the last interval as 100 ms long gives.
+func TestMergeRateCountsTheLastIntervalWhole(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	files := []results.File{share(t, 0, 2, 150, 5, t0, 150*time.Millisecond, []int64{1000}), share(t, 1, 2, 150, 5, t0, 150*time.Millisecond, []int64{1000})}
+	for i := range files {
+		files[i].Runs[0].Series.Completions = []int{100, 50}
+	}
+	m, err := results.Merge(files, []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Runs[0].ThroughputRPS; math.Abs(r-2000) > 1 {
+		t.Errorf("merged rate %.0f req/s; want 2000", r)
 	}
 }

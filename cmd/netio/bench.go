@@ -383,10 +383,14 @@ func (f *benchFlags) validateSplit(strategyCount int) error {
 			counts = append(counts, harness.Open{Rate: r, Duration: f.duration}.Count())
 		}
 	}
+	// Every share, not only this one, must get a connection and a request:
+	// the other shares are this command on other machines.
 	switch {
-	case slices.ContainsFunc(f.concurrency, func(c int) bool { return seg.Len(c) < 1 }):
+	case f.segment != "" && f.target == "" && !f.fetchesURLs():
+		return usageErrorf("netio bench: --segment needs --target (or --url): every share must measure the one server")
+	case !seg.Whole() && slices.ContainsFunc(f.concurrency, func(c int) bool { return c < seg.Of }):
 		return usageErrorf("netio bench: --segment %s: --concurrency must be at least %d, a connection for each share", f.segment, seg.Of)
-	case slices.ContainsFunc(counts, func(n int) bool { return seg.Len(n) < 1 }):
+	case !seg.Whole() && slices.ContainsFunc(counts, func(n int) bool { return n < seg.Of }):
 		return usageErrorf("netio bench: --segment %s: each share needs a request: a pass of at least %d", f.segment, seg.Of)
 	}
 	if f.startAt == "" {
@@ -395,6 +399,9 @@ func (f *benchFlags) validateSplit(strategyCount int) error {
 	at, err := parseStartAt(f.startAt)
 	if err != nil {
 		return usageErrorf("netio bench: --start-at %s: want an RFC 3339 time, such as 2026-12-04T12:00:00Z", f.startAt)
+	}
+	if f.mode == results.ModeClosed && f.count > 1 {
+		return usageErrorf("netio bench: --start-at in closed mode takes --count 1: closed passes last as long as they take, so later ones would drift apart between machines (open mode keeps a timetable)")
 	}
 	if points := strategyCount * len(f.latency) * len(f.concurrency) * max(1, len(f.procs)) * len(counts); points != 1 {
 		return usageErrorf("netio bench: --start-at runs one point (one strategy, one value of each setting); this bench has %d", points)

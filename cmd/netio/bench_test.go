@@ -59,10 +59,13 @@ func TestBenchBadInput(t *testing.T) {
 		{"two-level without a share", []string{"--dist", "two-level", "--slow", "1s"}, "--slow-share"},
 		{"segment past the shares", []string{"--segment", "3/2"}, "--segment 3/2: want I/N"},
 		{"no shares", []string{"--segment", "0/0"}, "--segment 0/0: want I/N"},
-		{"a share without a connection", []string{"--segment", "2/3", "--concurrency", "2"}, "--concurrency must be at least 3"},
+		{"a share without a connection", []string{"--target", "http://127.0.0.1:1", "--segment", "0/3", "--concurrency", "2"}, "--concurrency must be at least 3"},
+		{"a share without a request", []string{"--target", "http://127.0.0.1:1", "--segment", "0/3", "--n", "2"}, "each share needs a request"},
+		{"a share of no server", []string{"--segment", "0/3"}, "--segment needs --target"},
+		{"closed start-at with repetitions", []string{"--strategy", "pool", "--start-at", "2099-01-01T00:00:00Z", "--count", "2"}, "takes --count 1"},
 		{"start-at unreadable", []string{"--strategy", "pool", "--start-at", "noon"}, "want an RFC 3339 time"},
-		{"start-at long past", []string{"--strategy", "pool", "--start-at", "2026-01-01T00:00:00Z"}, "in the past, more than the run"},
-		{"start-at for many points", []string{"--strategy", "pool,epoll", "--start-at", "2099-01-01T00:00:00Z"}, "--start-at runs one point"},
+		{"start-at long past", []string{"--strategy", "pool", "--count", "1", "--start-at", "2026-01-01T00:00:00Z"}, "in the past, more than the run"},
+		{"start-at for many points", []string{"--strategy", "pool,epoll", "--count", "1", "--start-at", "2099-01-01T00:00:00Z"}, "--start-at runs one point"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ func runMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	case *out == "":
 		return usageErrorf("netio merge: --out DIR is required: the folder to create for the merged run")
 	}
+	*out = filepath.Clean(*out) // "merged/" names merged, not a folder in it
 	if _, err := os.Stat(*out); err == nil {
 		return usageErrorf("netio merge: --out %s exists already: name a new folder", *out)
 	}

@@ -19,7 +19,7 @@ func TestSplitRunInNetworkNamespaces(t *testing.T) {
 	ns := newNamespaces(t, 3)
 	srv := startServeProcess(t, ns.exec(ns.server), "10.77.0.1:8080")
 	wraps := [][]string{ns.exec(ns.clients[0]), ns.exec(ns.clients[1]), ns.exec(ns.clients[2])}
-	closed := splitRun{target: srv, shares: 3, wraps: wraps, args: []string{"--strategy", "pool", "--n", "600", "--concurrency", "30", "--latency", "2ms", "--count", "2"}}
+	closed := splitRun{target: srv, shares: 3, wraps: wraps, args: []string{"--strategy", "pool", "--n", "600", "--concurrency", "30", "--latency", "2ms", "--count", "1"}}
 	merged, whole, shares := closed.run(t)
 	checkClosedMerge(t, merged, whole, shares)
 	for i, f := range shares {

@@ -153,7 +153,7 @@ func checkOpenRate(t *testing.T, merged results.File, rate float64) {
 // rates add up to its rate.
 func TestSplitRunMergesToTheWhole(t *testing.T) {
 	srv := startServeProcess(t, nil, "127.0.0.1:0")
-	closed := splitRun{target: srv, shares: 3, args: []string{"--strategy", "pool", "--n", "600", "--concurrency", "30", "--latency", "2ms", "--count", "2"}}
+	closed := splitRun{target: srv, shares: 3, args: []string{"--strategy", "pool", "--n", "600", "--concurrency", "30", "--latency", "2ms", "--count", "1"}}
 	merged, whole, shares := closed.run(t)
 	checkClosedMerge(t, merged, whole, shares)
 	open := splitRun{target: srv, shares: 3, args: []string{"--strategy", "epoll", "--mode", "open", "--rate", "300", "--duration", "2s", "--latency", "2ms", "--count", "1", "--concurrency", "30"}}
@@ -289,5 +289,21 @@ func TestLateShareSaysSo(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`(?m)^\s+pool .* (\d+)\s+(\d+)\s*$`).FindStringSubmatch(stdout); m == nil || m[1] == "0" {
 		t.Errorf("LATE column %v; want the arrivals due before the pass began counted late:\n%s", m, stdout)
+	}
+}
+
+// TestLateClosedShareSaysSo: a closed share whose --start-at has passed
+// says how late it began (its first pass's lateness, on its runs).
+func TestLateClosedShareSaysSo(t *testing.T) {
+	srv := startServeProcess(t, nil, "127.0.0.1:0")
+	startAt := time.Now().Add(-5 * time.Second).UTC().Format(time.RFC3339Nano)
+	stdout, stderr, code := runCmd("bench", "--target", srv, "--strategy", "pool", "--n", "100", "--concurrency", "10", "--latency", "1ms",
+		"--count", "1", "--segment", "1/2", "--start-at", startAt, "--out", t.TempDir(), "--no-report")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	m := regexp.MustCompile(`START-AT .* \(segment 1/2\): the latest pass began (\d+) ms late`).FindStringSubmatch(stdout)
+	if m == nil || len(m[1]) < 4 { // about 5,000 ms
+		t.Errorf("the table does not say the share began about 5 s late:\n%s", stdout)
 	}
 }

@@ -82,10 +82,12 @@ func measure(ctx context.Context, spec Spec, w *messageWriter) error {
 	if spec.Truth {
 		m.expect = groundTruth(spec.Seed, spec.Pages)
 	}
+	began := time.Now()
 	cold, err := m.pass(ctx, 0)
 	if err != nil {
 		return err
 	}
+	m.coldLate = lateness(m.spec.PassStart(0), began)
 	if spec.CPUProfile != "" {
 		stop, err := startCPUProfile(spec.CPUProfile)
 		if err != nil {
@@ -148,6 +150,7 @@ type measurer struct {
 	lanes    string // what a Span's Lane numbers (strategies.Info.Lane)
 	pages    []strategies.Job
 	expect   harness.Expect
+	coldLate *float64 // how late the first pass began against --start-at
 }
 
 // groundTruth is the mock server's temperature for each page, worked out
@@ -186,7 +189,17 @@ func (m measurer) pass(ctx context.Context, p int) (harness.Report, error) {
 	if err := sleepUntil(ctx, due); err != nil {
 		return harness.Report{}, err
 	}
-	return harness.Run(ctx, m.f, harness.Cycle{Pages: m.pages, N: m.spec.N, Segment: m.spec.Segment}, m.expect)
+	return harness.Run(ctx, m.f, m.spec.Cycle(m.pages), m.expect)
+}
+
+// lateness is how late something due at due began at began, in ms (0 on
+// time); nil when nothing was due (no --start-at).
+func lateness(due, began time.Time) *float64 {
+	if due.IsZero() {
+		return nil
+	}
+	late := float64(max(0, began.Sub(due)).Microseconds()) / 1000
+	return &late
 }
 
 // sleepUntil waits until t (at once if t is zero or past), or ctx ends.
@@ -218,8 +231,9 @@ func (m measurer) measured(ctx context.Context, rep int, cold harness.Report) (r
 	run := newRun(m.spec, report, peaks)
 	run.StartedAt = report.Start.UTC().Format(time.RFC3339Nano)
 	if due := m.spec.PassStart(rep); !due.IsZero() {
-		late := float64(max(0, began.Sub(due)).Microseconds()) / 1000
-		run.StartLateMS = &late
+		run.StartLateMS = lateness(due, began)
+	} else {
+		run.StartLateMS = m.coldLate // closed: the share's start, its first pass's
 	}
 	run.Repetition, run.InFlight, run.Lanes = rep, m.inFlight, m.lanes
 	if ideal, ok := m.spec.Ideal(m.inFlight); ok {
@@ -247,7 +261,8 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 	// The result file owns its types; harness's have the same fields.
 	timeline := make([]results.Span, len(r.Timeline))
 	for i, s := range r.Timeline {
-		timeline[i] = results.Span{Index: s.Index, Lane: s.Lane, StartMS: s.StartMS, EndMS: s.EndMS, Class: s.Class}
+		// The whole run's job index: a share's requests keep their place.
+		timeline[i] = results.Span{Index: spec.JobIndex(s.Index), Lane: s.Lane, StartMS: s.StartMS, EndMS: s.EndMS, Class: s.Class}
 		if spec.Mode == results.ModeOpen {
 			timeline[i].AtMS = &s.AtMS
 		}

@@ -108,6 +108,9 @@ func (p Plan) settings(base string) []Spec {
 			for _, w := range p.workloads() {
 				for _, procs := range p.gomaxprocs() {
 					s.Concurrency, s.N, s.Rate, s.GOMAXPROCS = p.Segment.Len(c), w.n, w.rate, procs
+					if !p.Segment.Whole() {
+						s.SplitConcurrency = c
+					}
 					out = append(out, s)
 				}
 			}

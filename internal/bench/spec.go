@@ -22,6 +22,7 @@ import (
 
 	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/results"
+	"github.com/netio-lab/netio/strategies"
 )
 
 // Spec is one point to measure: one strategy at one setting.
@@ -42,6 +43,10 @@ type Spec struct {
 	// whole's, closed) or the arrivals (open) are shared out by it, and
 	// Concurrency is already this share's (see Plan.Segment).
 	Segment harness.Segment `json:"segment,omitzero"`
+	// SplitConcurrency, with a Segment, is the whole run's concurrency: a
+	// closed share's jobs are those of its slots of it
+	// (harness.Segment.ClosedGlobal).
+	SplitConcurrency int `json:"split_concurrency,omitempty"`
 	// StartAt, when set, is when the first pass begins (closed), or the
 	// whole schedule's first arrival (open), whose pass p keeps to
 	// StartAt + p·(Duration + PassGap).
@@ -94,7 +99,25 @@ func (s Spec) Requests() int {
 	if s.Mode == results.ModeOpen {
 		return s.Segment.Len(harness.Open{Rate: s.Rate, Duration: s.Duration}.Count())
 	}
-	return s.Segment.Len(s.N)
+	return s.Cycle(nil).Len()
+}
+
+// Cycle is a closed pass's jobs over pages: N of them, or this share's.
+func (s Spec) Cycle(pages []strategies.Job) harness.Cycle {
+	c := harness.Cycle{Pages: pages, N: s.N, Segment: s.Segment}
+	if !s.Segment.Whole() {
+		c.Concurrency = s.SplitConcurrency
+	}
+	return c
+}
+
+// JobIndex is the whole run's index of this pass's job k: the same job in
+// a share's timeline and in the whole's.
+func (s Spec) JobIndex(k int) int {
+	if s.Mode == results.ModeOpen {
+		return s.Segment.Global(k)
+	}
+	return s.Cycle(nil).Global(k)
 }
 
 // PassStart is when pass p (0: the cold one) is due, with StartAt: closed,
