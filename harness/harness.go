@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netio-lab/netio/results"
 	"github.com/netio-lab/netio/strategies"
 )
 
@@ -99,8 +100,9 @@ type Span struct {
 	Class   string
 }
 
-// TimelineCap bounds Report.Timeline, so that a long run stays small.
-const TimelineCap = 2000
+// TimelineCap bounds Report.Timeline, so that a long run stays small: a
+// result file's bound (results.TimelineCap), which merged runs keep too.
+const TimelineCap = results.TimelineCap
 
 // LateAfter is how far behind its intended start a request may begin and
 // still count as on time. Go's timers fire up to about 1 ms late when the

@@ -1,10 +1,11 @@
 package harness
 
 import (
-	"encoding/base64"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/netio-lab/netio/results"
 )
 
 // The settings of every latency histogram netio records (the whole pass's
@@ -43,13 +44,14 @@ func (l *Latencies) Count() int64 { return l.h.TotalCount() }
 
 // Encoded is the histogram in HdrHistogram's standard compressed form
 // (V2, deflate), base64: what run.json keeps, so that a reader can draw any
-// percentile and merge runs exactly. results.DecodeHistogram decodes it.
+// percentile and merge runs exactly (results.EncodeHistogram, which
+// results.DecodeHistogram reverses).
 func (l *Latencies) Encoded() string {
-	b, err := l.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	s, err := results.EncodeHistogram(l.h)
 	if err != nil { // only a failing compressor could: the histogram is valid
-		panic("harness: encode histogram: " + err.Error())
+		panic("harness: " + err.Error())
 	}
-	return base64.StdEncoding.EncodeToString(b)
+	return s
 }
 
 // LatencyMS is a latency distribution's summary, in milliseconds. (A
@@ -58,14 +60,6 @@ type LatencyMS struct {
 	P50, P90, P99, P999, Max float64
 }
 
-// Summary returns the percentiles recorded so far.
-func (l *Latencies) Summary() LatencyMS {
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	return LatencyMS{
-		P50:  ms(l.h.ValueAtQuantile(50)),
-		P90:  ms(l.h.ValueAtQuantile(90)),
-		P99:  ms(l.h.ValueAtQuantile(99)),
-		P999: ms(l.h.ValueAtQuantile(99.9)),
-		Max:  ms(l.h.Max()),
-	}
-}
+// Summary returns the percentiles recorded so far, read as a merged run's
+// are (results.LatencyOf).
+func (l *Latencies) Summary() LatencyMS { return LatencyMS(results.LatencyOf(l.h)) }

@@ -75,12 +75,12 @@ func runNotParallelism(ctx context.Context, o Options, live func([]Timeline)) (O
 		for _, kind := range []string{"io", "cpu"} {
 			for _, procs := range []int{1, 2} {
 				runtime.GOMAXPROCS(procs)
-				opt := fetchOptions{offBoard: round > 0} // the first round is drawn, the others measured
+				opt := fetchOptions{offBoard: round > 0, strategy: name} // the first round is drawn, the others measured
 				if kind == "cpu" {
 					opt.work = work
 				}
 				title := fmt.Sprintf("%s, GOMAXPROCS=%d, %s", name, procs, map[string]string{"io": "waiting only", "cpu": "CPU step"}[kind])
-				got, err := b.fetchWith(ctx, title, parallelPages, jobs(srv, pages), withStrategy(opt, name))
+				got, err := b.fetchWith(ctx, title, parallelPages, jobs(srv, pages), opt)
 				if err != nil {
 					return Outcome{}, err
 				}
@@ -97,14 +97,6 @@ func runNotParallelism(ctx context.Context, o Options, live func([]Timeline)) (O
 		Notes:     append(parallelNotes(med), freeNote(free)...),
 		Claims:    parallelClaims(med, free),
 	}, nil
-}
-
-// withStrategy names the strategy a batch runs: fetchWith takes the
-// title as the strategy's name, so the batch's strategy rides in the
-// options.
-func withStrategy(o fetchOptions, name string) fetchOptions {
-	o.strategy = name
-	return o
 }
 
 // parallelNotes lists the four medians.

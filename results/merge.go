@@ -176,7 +176,6 @@ func mergedFile(shares []File, dirs []string, order []int) File {
 // mergeRuns merges one point's repetition over the shares (see Merge).
 func mergeRuns(g []shareRun) (Run, error) {
 	m := g[0].run
-	m.Point = g[0].run.Point
 	m.Point.N, m.Point.Concurrency, m.InFlight = 0, 0, 0
 	for _, s := range g { // the largest share's, where the machines differ
 		m.GOMAXPROCS = max(m.GOMAXPROCS, s.run.GOMAXPROCS)
@@ -403,7 +402,8 @@ func mergeTimelines(g []shareRun, spans []span, first time.Time) []Span {
 	return kept
 }
 
-// TimelineCap bounds a run's timeline (harness.TimelineCap).
+// TimelineCap bounds a run's timeline: the requests of a pass sampled for
+// drawing (harness.TimelineCap), and a merged run's.
 const TimelineCap = 2000
 
 // mergeResources sums what the shares spent and keeps each share's peaks.

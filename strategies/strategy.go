@@ -184,8 +184,9 @@ type Started struct {
 	At    time.Time // when it started (Result.Start)
 }
 
-// started calls OnStart, if set.
-func (c Config) started(index, lane int, at time.Time) {
+// started calls OnStart, if set. (A pointer: it runs once a request, and
+// need not copy the Config to look at one field.)
+func (c *Config) started(index, lane int, at time.Time) {
 	if c.OnStart != nil {
 		c.OnStart(Started{Index: index, Lane: lane, At: at})
 	}

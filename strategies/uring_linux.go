@@ -182,12 +182,11 @@ func (u *URing) Close() error {
 // uringBatch is one Fetch's bookkeeping (see loopBatch).
 type uringBatch struct {
 	loopBatch[uringConn]
-	inRing      int          // operations whose completion is still to come: requests' last ones, cancels, the wake read
-	aborted     error        // the batch's context ended: nothing more starts
-	failures    error        // the ring itself failed
-	recancel    []*uringConn // connections whose cancel found nothing yet: cancelled again next turn
-	recancelSeq []uint32     // their requests' numbers then
-	wakeArmed   bool         // the wake read is in the ring
+	inRing    int        // operations whose completion is still to come: requests' last ones, cancels, the wake read
+	aborted   error      // the batch's context ended: nothing more starts
+	failures  error      // the ring itself failed
+	recancel  []recancel // cancels that found nothing yet: sent again next turn
+	wakeArmed bool       // the wake read is in the ring
 }
 
 // Fetch runs the loop until every job has a result and every operation it
@@ -471,8 +470,7 @@ func (u *URing) complete(b *uringBatch, ud uint64, res int32) {
 		// operations were between their steps, not yet where a cancel can
 		// reach them. Try again next turn, until one lands.
 		if res <= 0 && mine && u.conns[slot].state == uringCanceling {
-			b.recancel = append(b.recancel, u.conns[slot])
-			b.recancelSeq = append(b.recancelSeq, u.conns[slot].seq)
+			b.recancel = append(b.recancel, recancel{u.conns[slot], u.conns[slot].seq})
 		}
 		return
 	}
@@ -585,12 +583,19 @@ func (u *URing) cancelFD(b *uringBatch, c *uringConn) {
 // cancelAgain cancels once more the requests whose cancel found nothing,
 // if they are still being cancelled (the same request on the connection).
 func (u *URing) cancelAgain(b *uringBatch) {
-	for i, c := range b.recancel {
-		if c.state == uringCanceling && c.seq == b.recancelSeq[i] && u.conns[c.slot] == c {
+	for _, r := range b.recancel {
+		if c := r.conn; c.state == uringCanceling && c.seq == r.seq && u.conns[c.slot] == c {
 			u.cancelFD(b, c)
 		}
 	}
-	b.recancel, b.recancelSeq = b.recancel[:0], b.recancelSeq[:0]
+	b.recancel = b.recancel[:0]
+}
+
+// recancel is a request to cancel again: its connection, and its number
+// on it then (a later request on the connection is not to be cancelled).
+type recancel struct {
+	conn *uringConn
+	seq  uint32
 }
 
 // drop closes a connection whose receive is not in the ring, and frees its

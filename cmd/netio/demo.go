@@ -260,6 +260,7 @@ type liveView struct {
 	got    time.Time          // when it came
 	stop   chan struct{}      // closed by clear: the ticker ends
 	ticker sync.WaitGroup
+	once   sync.Once // clear's work, done once
 }
 
 // newLiveView starts a view on w and its ticker. A frame taller than rows
@@ -342,21 +343,15 @@ func (v *liveView) clear() {
 	if v == nil {
 		return
 	}
-	v.mu.Lock()
-	select {
-	case <-v.stop:
-		v.mu.Unlock()
-		return
-	default:
+	v.once.Do(func() {
 		close(v.stop)
-	}
-	v.mu.Unlock()
-	v.ticker.Wait()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.moveUp()
-	fmt.Fprint(v.w, "\x1b[J")
-	v.lines = 0
+		v.ticker.Wait()
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		v.moveUp()
+		fmt.Fprint(v.w, "\x1b[J")
+		v.lines = 0
+	})
 }
 
 func (v *liveView) moveUp() {

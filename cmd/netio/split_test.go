@@ -15,6 +15,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/results"
 )
 
@@ -165,26 +166,12 @@ func TestSplitRunMergesToTheWhole(t *testing.T) {
 // set, until the test ends, and returns its base URL.
 func startServeProcess(t *testing.T, wrap []string, addr string) string {
 	t.Helper()
-	cmd := netioCommand(t, wrap, "serve", "--addr", addr, "--seed", "1", "--stop-on-stdin-eof")
-	out, err := cmd.StdoutPipe()
+	proc, err := serverproc.Start(netioCommand(t, wrap, "serve", "--addr", addr, "--seed", "1", "--stop-on-stdin-eof"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lifeline, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lifeline.Close(); cmd.Wait() })
-	line := make([]byte, 256)
-	n, _ := out.Read(line)
-	_, url, ok := strings.Cut(strings.TrimSpace(string(line[:n])), " on ")
-	if !ok {
-		t.Fatalf("netio serve said %q; want its URL", line[:n])
-	}
-	return strings.Fields(url)[0]
+	t.Cleanup(func() { proc.Close() })
+	return proc.URL
 }
 
 // TestMergeBadInput: what cannot be merged is refused in one line, exit
@@ -252,15 +239,11 @@ func TestServeListensWhereTold(t *testing.T) {
 		cmd := netioCommand(t, nil, "serve", "--addr", addr, "--stop-on-stdin-eof")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
-		out, _ := cmd.StdoutPipe()
-		lifeline, _ := cmd.StdinPipe()
-		if err := cmd.Start(); err != nil {
+		proc, err := serverproc.Start(cmd) // returns once it listens
+		if err != nil {
 			t.Fatal(err)
 		}
-		line := make([]byte, 256)
-		out.Read(line) // its first line: it is listening
-		lifeline.Close()
-		cmd.Wait()
+		proc.Close()
 		warned := strings.Contains(stderr.String(), "reachable from other machines")
 		if warned != (addr == "0.0.0.0:0") {
 			t.Errorf("--addr %s: stderr %q; want the warning exactly when not on loopback", addr, stderr.String())
