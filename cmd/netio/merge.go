@@ -14,9 +14,6 @@ import (
 
 const mergeSynopsis = `netio merge SHARE_DIR SHARE_DIR… --out DIR [--no-report]
 
-A SHARE_DIR is a share's run folder, or the --out folder its bench wrote
-into when that holds just the one run folder.
-
 Puts together the shares of one run split over several machines (each made
 with netio bench --segment I/N, the same settings, ideally the same
 --start-at) into one run folder, as if one machine had made the whole run:
@@ -24,7 +21,8 @@ counts add up, latency histograms merge exactly, rates add over the window
 all shares ran in, and peaks (goroutines, threads, memory) are summed, with
 each share's and the largest kept beside them, never averaged. Every share
 must be there once; shares of different settings or netio builds are
-refused, naming the difference.
+refused, naming the difference. A SHARE_DIR is a share's run folder, or
+the --out folder its bench wrote into when that holds just the one run.
 
 DIR gets run.json, bench.txt (the merged runs, and each share's runs as
 samples named …/segment=I), latency.hlog and, unless --no-report, the report
