@@ -188,7 +188,7 @@ func (f *benchFlags) report(stdout io.Writer, folder *results.Folder, file resul
 	if f.jsonFile != "-" {
 		results.WriteTable(stdout, file)
 		printNotes(stdout, infos)
-		fmt.Fprintf(stdout, "\nResults in %s (run.json, bench.txt)\n", dir)
+		fmt.Fprintf(stdout, "\nResults in %s (run.json, bench.txt, latency.hlog)\n", dir)
 	}
 	if err := f.writeJSON(stdout, file); err != nil {
 		return err
