@@ -12,6 +12,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -35,6 +36,7 @@ type Tally struct {
 	Mismatched int                      // OK results that did not: a wrong answer
 	Errors     map[strategies.Class]int // Failed, by class
 	Hedged     int                      // results whose request was sent twice (Config.HedgeAfter): the extra requests
+	FirstError string                   // the first failure counted, "class: error": a batch's failures read as one line (FailureLine)
 }
 
 // Add counts one result. want and hasWant are the ground truth for its job.
@@ -49,6 +51,9 @@ func (t *Tally) Add(r strategies.Result, want float64, hasWant bool) {
 			t.Errors = make(map[strategies.Class]int)
 		}
 		t.Errors[r.Class]++
+		if t.FirstError == "" {
+			t.FirstError = fmt.Sprintf("%s: %v", r.Class, r.Err)
+		}
 		return
 	}
 	t.OK++
@@ -59,6 +64,16 @@ func (t *Tally) Add(r strategies.Result, want float64, hasWant bool) {
 	default:
 		t.Mismatched++
 	}
+}
+
+// FailureLine says in one line how the batch's requests failed (see
+// results.FailureLine); noun names them ("pages", "requests").
+func (t Tally) FailureLine(noun string) string {
+	byClass := make(map[string]int, len(t.Errors))
+	for c, n := range t.Errors {
+		byClass[string(c)] = n
+	}
+	return results.FailureLine(t.Failed, t.Jobs, noun, byClass, t.FirstError)
 }
 
 // sameReading compares two temperatures as stated on a page, to a tenth of

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
 	"github.com/netio-lab/netio/strategies"
@@ -222,9 +223,57 @@ func unavailable(err error, out *Outcome) bool {
 	if !errors.As(err, &u) {
 		return false
 	}
-	out.Claims = append(out.Claims, Claim{Statement: u.Strategy + ": not run on this system", Predicted: "-", Measured: u.Reason, Holds: true})
+	out.Claims = append(out.Claims, NotRun(u.Strategy, u.Reason))
 	return true
 }
+
+// failedPages is a lesson's error when pages it needs failed, or nil when
+// none did: one line however many failed (how many of how many, by class,
+// the first error) and a hint, never every error joined.
+func failedPages(what string, rs []strategies.Result, quick bool) error {
+	var t harness.Tally
+	for _, r := range rs {
+		t.Add(r, 0, false)
+	}
+	if t.Failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("lessons: %s: %s (%s)", what, t.FailureLine("pages"), slowMachineHint(quick))
+}
+
+// slowMachineHint is what to try when a lesson's pages failed.
+func slowMachineHint(quick bool) string {
+	if quick {
+		return "the machine may be too busy for this lesson now: try again when it is quieter"
+	}
+	return "on a slow or busy machine, try --quick"
+}
+
+// peakInFlight is the most requests of rs in flight at once, from their
+// starts and ends: a count, which no delay of the machine changes as long
+// as the requests overlap at all.
+func peakInFlight(rs []strategies.Result) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	edges := make([]edge, 0, 2*len(rs))
+	for _, r := range rs {
+		edges = append(edges, edge{r.Start, 1}, edge{r.End, -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		return cmp.Or(a.at.Compare(b.at), a.delta-b.delta) // an end before a start at the same instant
+	})
+	peak, now := 0, 0
+	for _, e := range edges {
+		now += e.delta
+		peak = max(peak, now)
+	}
+	return peak
+}
+
+// inMS is a duration in milliseconds, for a Bound in "ms".
+func inMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // startServer starts a mock server in this process for one lesson run.
 func startServer() (*mockserver.Server, error) { return startServerWith(mockserver.Model{}) }

@@ -13,7 +13,7 @@ import (
 var failures = Lesson{
 	Name:     "failures",
 	Summary:  "five faults (reset, hang, truncate, malformed, 503) to four strategies: each one classified, the hang cut off by the timeout",
-	Duration: 2 * time.Second,
+	Duration: 4 * time.Second,
 	Setup: "Five pages, each asking the server to misbehave its own way: reset the connection, " +
 		"hang without a word, cut the body short, send a malformed response, answer 503. Four " +
 		"strategies fetch them, all five at once, with a per-request timeout.",
@@ -84,19 +84,18 @@ func expectedClass(strategy, fault, class string) string {
 }
 
 // failureClaims checks one strategy's batch of the five faults: each got
-// the class predicted for it, and the batch took about the timeout (the
-// hang's), no more.
+// the class predicted for it, and the batch took the timeout (the hang's):
+// at least it, a lower bound, and at most half as long again and 100 ms
+// more, for a busy machine.
 func failureClaims(name string, got batch, timeout time.Duration) []Claim {
 	var predicted, measured []string
-	holds := true
 	for i, r := range got.Results {
-		want := expectedClass(name, failurePages[i].fault, failurePages[i].class)
-		predicted, measured = append(predicted, want), append(measured, string(r.Class))
-		holds = holds && string(r.Class) == want
+		predicted = append(predicted, expectedClass(name, failurePages[i].fault, failurePages[i].class))
+		measured = append(measured, string(r.Class))
 	}
 	return []Claim{
-		{Statement: name + " classifies every fault", Predicted: strings.Join(predicted, ", "), Measured: strings.Join(measured, ", "), Holds: holds},
-		{Statement: name + " waits no longer than the timeout", Predicted: "≈ " + msString(timeout), Measured: msString(got.Wall),
-			Holds: got.Wall >= timeout && got.Wall < timeout+timeout/2+100*time.Millisecond},
+		TextClaim(name+" classifies every fault", strings.Join(predicted, ", "), strings.Join(measured, ", ")),
+		NumberClaim(name+" waits the timeout, not much longer",
+			Within(inMS(timeout), inMS(timeout+timeout/2+100*time.Millisecond), "ms", 0).Because("the timeout, "+msString(timeout)+": the hang's"), inMS(got.Wall), ""),
 	}
 }

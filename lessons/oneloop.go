@@ -50,7 +50,7 @@ func runOneLoop(ctx context.Context, o Options, live func([]Timeline)) (Outcome,
 	out := Outcome{Notes: notes}
 	for _, name := range names {
 		for _, c := range sizes {
-			peaks, perConn, err := holdOpen(ctx, name, c, jobsAt(base, stationPages(c, delay)))
+			peaks, perConn, err := holdOpen(ctx, name, c, jobsAt(base, stationPages(c, delay)), o.Quick)
 			if unavailable(err, &out) {
 				break
 			}
@@ -92,7 +92,7 @@ var startServerProcess = serverproc.StartMock
 
 // holdOpen fetches js with all of them in flight and returns the peaks
 // and the bytes allocated per connection.
-func holdOpen(ctx context.Context, name string, c int, js strategies.JobList) (harness.Peaks, float64, error) {
+func holdOpen(ctx context.Context, name string, c int, js strategies.JobList, quick bool) (harness.Peaks, float64, error) {
 	info, err := strategies.Lookup(name)
 	if err != nil {
 		return harness.Peaks{}, 0, fmt.Errorf("lessons: %w", err)
@@ -111,20 +111,22 @@ func holdOpen(ctx context.Context, name string, c int, js strategies.JobList) (h
 		return peaks, 0, err
 	}
 	if rep.Failed > 0 {
-		return peaks, 0, fmt.Errorf("lessons: one-loop: %s at C=%d: %d of %d requests failed (%v)", name, c, rep.Failed, c, rep.Errors)
+		return peaks, 0, fmt.Errorf("lessons: one-loop: %s at C = %d: %s (%s)", name, c, rep.FailureLine("pages"), slowMachineHint(quick))
 	}
 	return peaks, float64(harness.ReadUsage().Since(before).AllocBytes) / float64(c), nil
 }
 
-// oneLoopClaim: goroutine strategies need at least a goroutine per
-// connection; the event loops a handful, whatever C is.
+// oneLoopClaim checks a count: goroutine strategies need at least a
+// goroutine per connection; epoll one; gnet its loops and ticker, a
+// handful whatever C is.
 func oneLoopClaim(name string, c int, p harness.Peaks, perConn float64) Claim {
-	measured := fmt.Sprintf("%d goroutines, %d threads, %.1f kB alloc/conn", p.Goroutines, p.Threads, perConn/1000)
+	detail := fmt.Sprintf("(%d threads, %.1f kB alloc/conn)", p.Threads, perConn/1000)
+	got := float64(p.Goroutines)
 	switch name {
 	case "epoll":
-		return Claim{Statement: fmt.Sprintf("epoll, C = %d: one goroutine", c), Predicted: "1 goroutine", Measured: measured, Holds: p.Goroutines == 1}
+		return NumberClaim(fmt.Sprintf("epoll, C = %d: one goroutine", c), Exactly(1, "goroutine", 0), got, detail)
 	case "gnet":
-		return Claim{Statement: fmt.Sprintf("gnet, C = %d: its loops and ticker", c), Predicted: "≤ 16 goroutines", Measured: measured, Holds: p.Goroutines <= 16}
+		return NumberClaim(fmt.Sprintf("gnet, C = %d: its loops and ticker", c), AtMost(16, "goroutines", 0), got, detail)
 	}
-	return Claim{Statement: fmt.Sprintf("%s, C = %d: a goroutine per connection", name, c), Predicted: fmt.Sprintf("≥ %d goroutines", c), Measured: measured, Holds: p.Goroutines >= int64(c)}
+	return NumberClaim(fmt.Sprintf("%s, C = %d: a goroutine per connection", name, c), AtLeast(float64(c), "goroutines", 0), got, detail)
 }

@@ -55,19 +55,24 @@ func runPoolSize(ctx context.Context, o Options, live func([]Timeline)) (Outcome
 		if err != nil {
 			return Outcome{}, err
 		}
-		rate := float64(len(pages)) / got.Wall.Seconds()
-		ideal := float64(min(c, servers)) / latency.Seconds()
-		out.Claims = append(out.Claims, Claim{
-			Statement: fmt.Sprintf("C = %2d: min(C, K) / L", c),
-			Predicted: fmt.Sprintf("%.0f /s", ideal), Measured: fmt.Sprintf("%.0f /s", rate),
-			// Within a quarter below (connections are opened in the run)
-			// and a tenth above.
-			Holds: rate >= ideal*0.75 && rate <= ideal*1.1,
-		})
+		if err := failedPages(fmt.Sprintf("pool-size: C = %d", c), got.Results, o.Quick); err != nil {
+			return Outcome{}, err
+		}
+		out.Claims = append(out.Claims, poolSizeClaim(c, servers, latency, len(pages), got.Wall))
 	}
 	for i := range b.timelines {
 		b.timelines[i].Title = fmt.Sprintf("%s, C = %d", b.timelines[i].Title, []int{servers, 2 * servers}[i])
 	}
 	out.Timelines = b.snapshot()
 	return out, nil
+}
+
+// poolSizeClaim checks one pool size's rate against min(C, K) / L. No run
+// can beat it (each of the server's K slots serves a page per L at most),
+// so the bound's top is the law itself; its bottom, a quarter lower,
+// leaves room for the connections opened in the run and a busy machine.
+func poolSizeClaim(c, servers int, latency time.Duration, pages int, wall time.Duration) Claim {
+	ideal := float64(min(c, servers)) / latency.Seconds()
+	return NumberClaim(fmt.Sprintf("C = %2d: min(C, K) / L", c),
+		Within(ideal*0.75, ideal, "/s", 0).Because(fmt.Sprintf("at most %d / %s", min(c, servers), msString(latency))), float64(pages)/wall.Seconds(), "")
 }

@@ -19,6 +19,9 @@ import (
 // without, the output is plain ASCII. It draws the final picture, and each
 // frame of the live view.
 func Render(w io.Writer, timelines []Timeline, width int, color bool) {
+	if len(timelines) == 0 { // one-loop's thousands of lanes: nothing to draw, not an empty axis
+		return
+	}
 	const label = 16 // the lane column
 	cols := max(width-label-2, 10)
 	scale, live := 1.0, false // ms

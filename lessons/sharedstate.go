@@ -2,7 +2,6 @@ package lessons
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -59,7 +58,6 @@ func runSharedState(ctx context.Context, o Options, live func([]Timeline)) (Outc
 	}
 	b := &board{live: live}
 	var out Outcome
-	want := fmt.Sprint(n)
 	// The racy runs are left out of a -race test binary: the race detector
 	// would fail the test it finds them in, which is its job.
 	racyAllowed := !(raceBuild && testing.Testing())
@@ -72,7 +70,7 @@ func runSharedState(ctx context.Context, o Options, live func([]Timeline)) (Outc
 		case err != nil:
 			return Outcome{}, err
 		default:
-			out.Claims = append(out.Claims, Claim{Statement: loop + ", a plain int: no update lost", Predicted: want, Measured: fmt.Sprint(plain), Holds: plain == n})
+			out.Claims = append(out.Claims, NumberClaim(loop+", a plain int: no update lost", Exactly(float64(n), "", 0), float64(plain), ""))
 		}
 	}
 	if racyAllowed {
@@ -80,22 +78,21 @@ func runSharedState(ctx context.Context, o Options, live func([]Timeline)) (Outc
 		if _, err := b.fetchWith(ctx, goroutines, n, jobs(srv, pages), fetchOptions{onDone: func() { racyAdd(&plain) }, offBoard: true}); err != nil {
 			return Outcome{}, err
 		}
-		out.Claims = append(out.Claims, Claim{Statement: goroutines + ", a plain int: updates lost", Predicted: "< " + want, Measured: fmt.Sprint(plain), Holds: plain < n})
+		out.Claims = append(out.Claims, NumberClaim(goroutines+", a plain int: updates lost", AtMost(float64(n-1), "", 0), float64(plain), ""))
 	} else {
-		out.Claims = append(out.Claims, Claim{Statement: goroutines + ", a plain int: left out", Predicted: "< " + want,
-			Measured: "not run: a -race test binary would fail on it", Holds: true})
+		out.Claims = append(out.Claims, LeftOut(goroutines+", a plain int: left out", "a -race test binary would fail on its data race"))
 	}
 	var atomicCount atomic.Int64
 	if _, err := b.fetchWith(ctx, goroutines, n, jobs(srv, pages), fetchOptions{onDone: func() { atomicCount.Add(1) }, offBoard: true}); err != nil {
 		return Outcome{}, err
 	}
-	out.Claims = append(out.Claims, Claim{Statement: goroutines + ", atomic.Int64: exact", Predicted: want, Measured: fmt.Sprint(atomicCount.Load()), Holds: atomicCount.Load() == int64(n)})
+	out.Claims = append(out.Claims, NumberClaim(goroutines+", atomic.Int64: exact", Exactly(float64(n), "", 0), float64(atomicCount.Load()), ""))
 	var mu sync.Mutex
 	locked := 0
 	if _, err := b.fetchWith(ctx, goroutines, n, jobs(srv, pages), fetchOptions{onDone: func() { mu.Lock(); racyAdd(&locked); mu.Unlock() }, offBoard: true}); err != nil {
 		return Outcome{}, err
 	}
-	out.Claims = append(out.Claims, Claim{Statement: goroutines + ", a mutex around it: exact", Predicted: want, Measured: fmt.Sprint(locked), Holds: locked == n})
+	out.Claims = append(out.Claims, NumberClaim(goroutines+", a mutex around it: exact", Exactly(float64(n), "", 0), float64(locked), ""))
 	out.Timelines = b.snapshot()
 	return out, nil
 }

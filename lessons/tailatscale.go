@@ -2,7 +2,6 @@ package lessons
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -23,7 +22,7 @@ import (
 var tailAtScale = Lesson{
 	Name:     "tail-at-scale",
 	Summary:  "a query waits for 100 pages, 1 page in 100 is slow; then hedged requests after the p95",
-	Duration: 25 * time.Second,
+	Duration: 22 * time.Second,
 	Setup: "Each query fetches 100 pages at once (perrequest: a goroutine each) and is done when " +
 		"the last arrives. The server answers a page in 50 ms ± 25 ms, except one page in a hundred, " +
 		"drawn at random, which takes 1 s (--quick: 25 ms and 0.8 s). A query starts every 50 ms, " +
@@ -35,7 +34,7 @@ var tailAtScale = Lesson{
 		"1 % of pages are slow. The fan-out turns the page's p99 into the query's median. Hedging " +
 		"asks again only for the pages later than 95 % of pages, at most 5 % more requests, and a " +
 		"query stays slow only if a page and its copy are both slow: 1 − 0.9999^100 ≈ 1 % of queries. " +
-		"So the query p95 falls to about the hedge delay plus a fast page, while the p99 sits exactly " +
+		"So the query p90 falls to about the hedge delay plus a fast page, while the p99 sits exactly " +
 		"on the edge: run it twice and it flips between fast and slow. Real systems send the copy to " +
 		"another replica, and a third copy buys the p99. Goroutines make hedging cheap to write: a " +
 		"timer and a second goroutine.",
@@ -79,12 +78,12 @@ func runTailAtScale(ctx context.Context, o Options, live func([]Timeline)) (Outc
 		name = o.Strategies[0]
 	}
 	b := &board{live: live}
-	plain, err := runQueries(ctx, b, name, srv, s, 0)
+	plain, err := runQueries(ctx, b, name, srv, s, 0, o.Quick)
 	if err != nil {
 		return Outcome{}, err
 	}
 	after := percentile(plain.pages, 0.95)
-	hedged, err := runQueries(ctx, b, name, srv, s, after)
+	hedged, err := runQueries(ctx, b, name, srv, s, after, o.Quick)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -121,7 +120,7 @@ func (r queryRun) slowShare(s tailSizes) float64 {
 // of s.fanOut pages, hedged after hedgeAfter if it is above zero. A query
 // takes a free fetcher or makes one (a Fetcher runs one batch at a time);
 // each query is a bar on the row of its fetcher.
-func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Server, s tailSizes, hedgeAfter time.Duration) (queryRun, error) {
+func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Server, s tailSizes, hedgeAfter time.Duration, quick bool) (queryRun, error) {
 	info, err := strategies.Lookup(name)
 	if err != nil {
 		return queryRun{}, fmt.Errorf("lessons: %w", err)
@@ -140,10 +139,11 @@ func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Serv
 	defer fetchers.close()
 	js := jobs(srv, stationPages(s.fanOut, 0)) // no delay asked: the server's two levels decide
 	var (
-		mu   sync.Mutex
-		run  queryRun
-		errs = make([]error, s.queries)
-		wg   sync.WaitGroup
+		mu    sync.Mutex
+		run   queryRun
+		every []strategies.Result // every page of every query, to say how many failed
+		errs  = make([]error, s.queries)
+		wg    sync.WaitGroup
 	)
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
@@ -156,6 +156,7 @@ func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Serv
 			}
 			mu.Lock()
 			run.add(began, got)
+			every = append(every, got...)
 			mu.Unlock()
 			ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
 			b.addSpan(row, results.Span{Index: q, Lane: lane, StartMS: ms(began), EndMS: ms(time.Now()), Class: "ok"})
@@ -167,7 +168,12 @@ func runQueries(ctx context.Context, b *board, name string, srv *mockserver.Serv
 	}
 	wg.Wait()
 	b.end(row, time.Since(start))
-	if err := errors.Join(errs...); err != nil {
+	for _, err := range errs { // a fetcher that broke: the first says it
+		if err != nil {
+			return queryRun{}, err
+		}
+	}
+	if err := failedPages("tail-at-scale: "+title, every, quick); err != nil {
 		return queryRun{}, err
 	}
 	return run, nil
@@ -200,7 +206,7 @@ type fetcherPool struct {
 }
 
 // query fetches one query's pages on a fetcher of the pool and returns
-// them with the fetcher's lane (1, 2, …).
+// them, failed ones included, with the fetcher's lane (1, 2, …).
 func (p *fetcherPool) query(ctx context.Context, js strategies.JobList) ([]strategies.Result, int, error) {
 	i, f, err := p.take()
 	if err != nil {
@@ -210,11 +216,6 @@ func (p *fetcherPool) query(ctx context.Context, js strategies.JobList) ([]strat
 	got := make([]strategies.Result, len(js))
 	if err := f.Fetch(ctx, js, func(r strategies.Result) { got[r.Index] = r }); err != nil {
 		return nil, 0, err
-	}
-	for _, r := range got {
-		if !r.OK() {
-			return nil, 0, fmt.Errorf("lessons: tail-at-scale: %s: a page failed: %v", p.info.Name, r.Err)
-		}
 	}
 	return got, i + 1, nil
 }
@@ -263,41 +264,76 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 func tailTable(s tailSizes, plain, hedged queryRun, after time.Duration) []string {
 	line := func(label string, r queryRun) string {
 		return fmt.Sprintf("%-22s %7s %7s %7s %6.1f %% %9d", label, msString(percentile(r.queries, 0.5)),
-			msString(percentile(r.queries, 0.95)), msString(percentile(r.queries, 0.99)), 100*r.slowShare(s), r.requests)
+			msString(percentile(r.queries, tailQuantile)), msString(percentile(r.queries, 0.99)), 100*r.slowShare(s), r.requests)
 	}
 	return []string{
-		fmt.Sprintf("%d queries of %d pages:    p50     p95     p99  slow      requests", len(plain.queries), s.fanOut),
+		fmt.Sprintf("%d queries of %d pages:    p50     p90     p99  slow      requests", len(plain.queries), s.fanOut),
 		line("no hedging", plain),
 		line("hedged after "+msString(after), hedged),
 	}
 }
 
+// tailQuantile is the query percentile the cut is claimed at: the p90,
+// so that a run of 40 queries (--quick) leaves room for the rare query
+// whose page and its copy are both slow (1 − 0.9999^100 ≈ 1 % of queries:
+// 0.4 of 40 on average, a Poisson count: five, which the p90 of 40 needs
+// to move, come fewer than once in 10,000 runs), where the p95 of 40
+// moved with three (about once in 120 runs). The server's seeded draws
+// make it steadier still: 1 or 2 of the 40 hedged queries were slow in
+// each of 40 soak runs, quiet and busy (docs/lessons/tail-at-scale.md).
+const tailQuantile = 0.90
+
 // tailClaims checks the shares of slow queries against 1 − 0.99^100 and
-// 1 − 0.9999^100, the query p95's fall and hedging's cost.
+// 1 − 0.9999^100, the cut of the query p90 and hedging's cost.
 //
-// The p95 is checked, not the p99: with 1 % of pages slow and independent
-// copies, 1 − 0.9999^100 = 0.995 % of hedged queries stay slow, so the
-// p99 lands on a slow query about half the time whatever the sample size
-// (docs/lessons/tail-at-scale.md). The margins allow for a run of 40
-// queries (three standard deviations of the share of slow ones: ±22
-// points) and a loaded machine (a page made late by the client is hedged
-// too, and a hedged query can meet two slow copies).
+// The slow shares are counts of queries, and the server draws each
+// station's delays from a seeded sequence (docs/mockserver.md), so a run
+// has about the same number of slow pages every time: the ±22 points
+// around 63 % are three standard deviations of the share in 40 queries,
+// more than the seeded draws leave. A query is slow past half the slow
+// delay, which no busy machine adds to a fast one. The p90 cut is a ratio
+// of times: its bound, 2×, is the least a p90 that is a slow page's time
+// (63 % of queries are slow) falls by when the hedged p90 is below half
+// the slow delay, so only a slow page can break it, not a busy machine.
 func tailClaims(s tailSizes, plain, hedged queryRun) []Claim {
 	fanOut := float64(s.fanOut)
 	slowQueries := 1 - math.Pow(1-slowShare, fanOut)
 	bothSlow := 1 - math.Pow(1-slowShare*slowShare, fanOut)
-	pct := func(x float64) string { return fmt.Sprintf("%.0f %%", 100*x) }
 	extra := float64(hedged.requests-len(hedged.pages)) / float64(len(hedged.pages))
-	p95Plain, p95Hedged := percentile(plain.queries, 0.95), percentile(hedged.queries, 0.95)
-	cut := float64(p95Plain) / float64(max(p95Hedged, 1))
-	return []Claim{
-		{Statement: "without hedging, slow queries", Predicted: "≈ " + pct(slowQueries) + " = 1 − 0.99^100",
-			Measured: pct(plain.slowShare(s)), Holds: math.Abs(plain.slowShare(s)-slowQueries) <= 0.22},
-		{Statement: "hedged, slow queries", Predicted: "≈ " + pct(bothSlow) + " = 1 − 0.9999^100",
-			Measured: pct(hedged.slowShare(s)), Holds: hedged.slowShare(s) <= 0.10},
-		{Statement: "hedging cuts the query p95", Predicted: "≥ 5×",
-			Measured: fmt.Sprintf("%.1f× (%s → %s)", cut, msString(p95Plain), msString(p95Hedged)), Holds: cut >= 5},
-		{Statement: "hedging's extra requests", Predicted: "≤ 5 %: only pages later than the p95",
-			Measured: fmt.Sprintf("%.1f %%", 100*extra), Holds: extra <= 0.10},
+	pPlain, pHedged := percentile(plain.queries, tailQuantile), percentile(hedged.queries, tailQuantile)
+	cut := float64(pPlain) / float64(max(pHedged, 1))
+	claims := []Claim{
+		NumberClaim("without hedging, slow queries", Within(100*(slowQueries-0.22), 100*(slowQueries+0.22), "%", 0).Because(fmt.Sprintf("≈ %.0f %% = 1 − 0.99^100", 100*slowQueries)),
+			100*plain.slowShare(s), ""),
+		NumberClaim("hedged, slow queries", AtMost(10, "%", 0).Because(fmt.Sprintf("≈ %.0f %% = 1 − 0.9999^100", 100*bothSlow)),
+			100*hedged.slowShare(s), ""),
+		NumberClaim("hedging cuts the query p90", AtLeast(2, "×", 1).Because("a slow page's time to a fast one's"),
+			cut, fmt.Sprintf("(%s → %s)", msString(pPlain), msString(pHedged))),
+		NumberClaim("hedging's extra requests", AtMost(10, "%", 1).Because("≈ 5 %: the pages later than the p95"),
+			100*extra, ""),
 	}
+	if why := clientLag(s, plain); why != "" {
+		for i := 1; i < len(claims); i++ { // hedging's claims, where they failed; the slow share without it stands
+			claims[i] = claims[i].Unjudged(why)
+		}
+	}
+	return claims
+}
+
+// clientLag says why hedging cannot be judged on this machine, or "" when
+// it can, from the run without hedging, measured before hedging begins.
+// Hedging sends a copy of every page later than the p95, so it needs pages
+// that are late because of the server: on a machine too busy to read the
+// answers when they come, fast pages are late too, each late page sends a
+// copy, the copies load the machine more, and the run measures the
+// machine. The sign is the median page coming back later than the
+// server's slowest fast answer (fast + fast/2): the server had sent it by
+// then. A machine that keeps up without hedging and not with it is not
+// excused: that is hedging's own load.
+func clientLag(s tailSizes, plain queryRun) string {
+	slowestFast := s.fast + s.fast/2
+	if p50 := percentile(plain.pages, 0.5); p50 > slowestFast {
+		return fmt.Sprintf("without hedging, the median page came back after %s, where the server sends every fast page within %s: the machine was too busy to read its answers on time", msString(p50), msString(slowestFast))
+	}
+	return ""
 }

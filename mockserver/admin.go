@@ -18,6 +18,9 @@ import (
 //	PUT /config  replace the model; the body is a whole model, checked first
 //	GET /stats   counters and injected-delay percentiles (see Stats)
 //
+// GET /config's model is also served read-only on the serving port, at
+// ModelPath, for clients that do not know the admin address.
+//
 // It is plain net/http: a few requests a second need nothing more.
 type adminServer struct {
 	listener net.Listener
@@ -91,6 +94,20 @@ func DecodeModel(r io.Reader) (Model, error) {
 		return Model{}, fmt.Errorf("mockserver: model: %w", err)
 	}
 	return m, nil
+}
+
+// ModelPath is the read-only path, on the serving port itself, of the
+// model in force: the admin API's GET /config, for a client that was not
+// given the admin address (netio bench --target reads the delay model it
+// measures from it). It is answered like /stations, at once, whatever the
+// model: it draws nothing, so the stations' seeded sequences of delays and
+// faults are the same with or without it.
+const ModelPath = "/model"
+
+// modelJSON is m in its JSON form, as GET /config writes it.
+func modelJSON(m Model) []byte {
+	b, _ := json.MarshalIndent(m, "", "  ") // cannot fail: plain fields, Durations marshal as strings
+	return append(b, '\n')
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -289,6 +289,7 @@ func (s *Server) deliver(c *conn, p plan, limit int) error {
 		if limit >= 0 {
 			bufs = truncate(bufs, limit-sent)
 		}
+		s.armWrite(c)
 		n, err := bufs.WriteTo(c.nc)
 		sent += int(n)
 		s.stats.bytesSent.Add(n)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"time"
 )
 
@@ -21,11 +22,12 @@ import (
 
 // conn is one client connection.
 type conn struct {
-	nc       *net.TCPConn
-	br       *bufio.Reader // nil between requests, unless the client pipelined
-	timer    *time.Timer   // for pause, and for Close to end one (wakePause)
-	deadline time.Time     // the read deadline readHead or hang set last
-	draws                  // the random source of its requests
+	nc        *net.TCPConn
+	br        *bufio.Reader // nil between requests, unless the client pipelined
+	timer     *time.Timer   // for pause, and for Close to end one (wakePause)
+	deadline  time.Time     // the read deadline readHead or hang set last
+	wdeadline time.Time     // the write deadline armWrite set last
+	draws                   // the random source of its requests
 }
 
 // draws is a connection's random source, reseeded for each request: see
@@ -176,6 +178,17 @@ func (s *Server) serveConn(c *conn) {
 		if !s.handle(c, req) || s.isClosing() {
 			return
 		}
+		// A client that pipelines has its next request here already, so
+		// nothing would make this goroutine wait: it would keep its
+		// processor for a whole time slice (10 ms), answering request after
+		// request, while the event loop's goroutine, woken with answers
+		// due, waits for one. Yielding after each pipelined answer puts
+		// the connections and the loop in turn, so that a flood of
+		// pipelined requests gets the server's time one request at a time
+		// (docs/mockserver.md, "Hostile clients").
+		if c.br != nil {
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -324,9 +337,26 @@ func newConn(nc *net.TCPConn) *conn {
 
 // write sends b and counts it.
 func (s *Server) write(c *conn, b []byte) error {
+	s.armWrite(c)
 	n, err := c.nc.Write(b)
 	s.stats.bytesSent.Add(int64(n))
 	return err
+}
+
+// armWrite gives the write about to begin WriteTimeout to finish: a
+// client that sends requests and never reads their answers fills the
+// socket's buffers, and the write that no longer fits fails at the
+// deadline, which closes the connection. As with the idle deadline, the
+// deadline moves only once it has come nearer by a 64th of WriteTimeout
+// (at most a second), because setting one is a timer update in the
+// runtime and this runs once per response: a write is cut off between
+// 98.4 % of WriteTimeout and WriteTimeout after it began.
+func (s *Server) armWrite(c *conn) {
+	d := time.Now().Add(s.cfg.WriteTimeout)
+	if ahead := d.Sub(c.wdeadline); ahead < 0 || ahead > min(s.cfg.WriteTimeout/64, time.Second) {
+		c.nc.SetWriteDeadline(d)
+		c.wdeadline = d
+	}
 }
 
 // hang holds the connection, sending nothing, until the client closes it,

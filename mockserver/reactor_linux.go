@@ -50,6 +50,7 @@ type reactor struct {
 	conns     map[int]*rconn
 	replies   replyHeap // connections whose response waits for its delay, earliest first
 	idle      idleList  // connections waiting for a request, longest idle first
+	stalled   idleList  // connections whose response waits for the client to take it, longest first
 	in        []byte    // the read buffer, maxRequestLine long: see adopt
 	out       []byte    // the write buffer
 	src       bytes.Reader
@@ -79,14 +80,14 @@ type rconn struct {
 	events   uint32        // the epoll interest registered now
 	lastUsed time.Duration // when it last finished a response (or was accepted)
 	reply    answer        // the answer waiting for its delay (rWaiting)
-	due      time.Duration // when reply is due
+	due      time.Duration // when reply is due (rWaiting); when the client's time to take rest is up (rWriting)
 	rest     []byte        // what the socket has not taken yet (rWriting)
 	more     bool          // whether it serves another request after rest
 	draws
 
-	heapIndex          int    // its place in the reply heap, or -1
-	idlePrev, idleNext *rconn // its neighbours in the idle list
-	inIdle             bool
+	heapIndex          int       // its place in the reply heap, or -1
+	idlePrev, idleNext *rconn    // its neighbours in the idle or stalled list
+	list               *idleList // the list it is in, or nil
 }
 
 // newReactor sets up the loop on the server's listener.
@@ -148,7 +149,8 @@ func (r *reactor) now() time.Duration { return time.Since(r.epoch) }
 
 // run is the loop. Each turn waits for the sockets that are ready or the
 // next deadline, handles what is ready, then sends the responses whose
-// delay is over and closes the connections idle too long. It runs on a
+// delay is over and closes the connections idle too long, or whose client
+// has left a response untaken too long. It runs on a
 // goroutine of its own until stop, or an epoll error (kept for Close to
 // return); on the way out it closes its connections and descriptors, then
 // acceptDone.
@@ -182,21 +184,30 @@ func (r *reactor) run() {
 		}
 		r.sendDue(now)
 		r.closeIdle(now)
+		r.closeStalled(now)
 		r.listen(now)
 	}
 }
 
-// timeout is how long the next wait may last: until the next response or
-// idle deadline, or a little while if accepting is paused (a connection
-// served by a goroutine may close meanwhile); -1 for no limit.
+// timeout is how long the next wait may last: until the next response,
+// idle or write deadline, or a little while if accepting is paused (a
+// connection served by a goroutine may close meanwhile); -1 for no limit.
 func (r *reactor) timeout() time.Duration {
 	wait := time.Duration(-1)
 	now := r.now()
-	if c := r.replies.first(); c != nil {
-		wait = max(c.due-now, 0)
+	until := func(t time.Duration) {
+		if wait < 0 || t-now < wait {
+			wait = max(t-now, 0)
+		}
 	}
-	if c := r.idle.first(); c != nil && (wait < 0 || c.lastUsed+r.s.cfg.IdleTimeout-now < wait) {
-		wait = max(c.lastUsed+r.s.cfg.IdleTimeout-now, 0)
+	if c := r.replies.first(); c != nil {
+		until(c.due)
+	}
+	if c := r.idle.first(); c != nil {
+		until(c.lastUsed + r.s.cfg.IdleTimeout)
+	}
+	if c := r.stalled.first(); c != nil {
+		until(c.due)
 	}
 	if !r.listening && (wait < 0 || wait > 10*time.Millisecond) {
 		wait = 10 * time.Millisecond
@@ -371,7 +382,8 @@ func (r *reactor) sendDue(now time.Duration) {
 }
 
 // send writes a whole response. What the socket does not take at once is
-// kept and written when it is writable again.
+// kept and written when it is writable again, if the client takes it
+// within WriteTimeout (closeStalled).
 func (r *reactor) send(c *rconn, resp *response, now time.Duration) {
 	r.out = resp.appendWhole(r.out[:0])
 	n, err := rawio.Write(c.fd, r.out)
@@ -384,7 +396,8 @@ func (r *reactor) send(c *rconn, resp *response, now time.Duration) {
 	c.more = resp.keepAlive
 	if n < len(r.out) {
 		c.rest = append(c.rest[:0], r.out[n:]...)
-		c.state = rWriting
+		c.state, c.due = rWriting, now+r.s.cfg.WriteTimeout
+		r.stalled.pushBack(c)
 		r.watch(c, unix.EPOLLOUT)
 		return
 	}
@@ -408,6 +421,7 @@ func (r *reactor) write(c *rconn, now time.Duration) {
 	r.s.stats.bytesSent.Add(int64(n))
 	if c.rest = c.rest[n:]; len(c.rest) == 0 {
 		c.rest = nil
+		r.stalled.remove(c)
 		r.finish(c, now)
 	}
 }
@@ -434,6 +448,18 @@ func (r *reactor) closeIdle(now time.Duration) {
 	}
 }
 
+// closeStalled closes the connections whose client has not taken a
+// response within WriteTimeout of its write: the first ones of the stalled
+// list, which is in the order their writes began. A client that sends
+// requests and never reads fills the socket's buffers; this is where it
+// ends, as on a goroutine a write past its deadline does (armWrite).
+func (r *reactor) closeStalled(now time.Duration) {
+	for c := r.stalled.first(); c != nil && c.due <= now; c = r.stalled.first() {
+		r.s.stats.end()
+		r.close(c)
+	}
+}
+
 // watch changes the events the loop watches the connection for.
 func (r *reactor) watch(c *rconn, events uint32) {
 	if c.events != events {
@@ -450,6 +476,7 @@ func (r *reactor) forget(c *rconn) {
 	delete(r.conns, c.fd)
 	r.replies.remove(c)
 	r.idle.remove(c)
+	r.stalled.remove(c)
 	c.state, c.rest, c.reply = rGone, nil, answer{}
 }
 

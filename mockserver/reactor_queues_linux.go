@@ -82,17 +82,20 @@ func (h replyHeap) down(i int) {
 // idleList holds the connections waiting for a request, in the order they
 // began to wait (rconn.lastUsed). IdleTimeout is the same for all, so the
 // first to time out is always the first of the list: a doubly linked list
-// is the whole timer wheel.
+// is the whole timer wheel. The connections whose response waits for the
+// client to take it are a list of the same kind, for WriteTimeout; a
+// connection is in one list at most (rconn.list).
 type idleList struct{ head, tail *rconn }
 
 func (l *idleList) first() *rconn { return l.head }
 
-// pushBack adds c, which has just begun to wait, at the end.
+// pushBack adds c, which has just begun to wait, at the end. It must not
+// be in another list.
 func (l *idleList) pushBack(c *rconn) {
-	if c.inIdle {
+	if c.list == l {
 		l.remove(c)
 	}
-	c.inIdle, c.idlePrev, c.idleNext = true, l.tail, nil
+	c.list, c.idlePrev, c.idleNext = l, l.tail, nil
 	if l.tail != nil {
 		l.tail.idleNext = c
 	} else {
@@ -103,7 +106,7 @@ func (l *idleList) pushBack(c *rconn) {
 
 // remove takes c out of the list, if it is in it.
 func (l *idleList) remove(c *rconn) {
-	if !c.inIdle {
+	if c.list != l {
 		return
 	}
 	if c.idlePrev != nil {
@@ -116,5 +119,5 @@ func (l *idleList) remove(c *rconn) {
 	} else {
 		l.tail = c.idlePrev
 	}
-	c.inIdle, c.idlePrev, c.idleNext = false, nil, nil
+	c.list, c.idlePrev, c.idleNext = nil, nil, nil
 }

@@ -50,6 +50,8 @@ func (s *Server) decide(d *draws, req request) answer {
 		r.extra = append(r.extra, "Allow: GET, HEAD")
 	case req.path == "/stations":
 		r.status, r.contentType, r.body = 200, "application/json", stationsJSONBody
+	case req.path == ModelPath:
+		r.status, r.contentType, r.body = 200, "application/json", modelJSON(s.model.Load().Model)
 	case req.path == "/":
 		r.status, r.contentType, r.body = 200, "text/html; charset=utf-8", indexBody
 	default:
@@ -282,6 +284,6 @@ func renderIndex() []byte {
 		fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a> (<a href=\"%s\">text</a>)</li>\n",
 			HTMLPath(st.ICAO), html.EscapeString(st.headline()), TXTPath(st.ICAO))
 	}
-	b.WriteString("</ul>\n<p><a href=\"/stations\">/stations</a> lists the catalogue as JSON.</p>\n</body></html>\n")
+	b.WriteString("</ul>\n<p><a href=\"/stations\">/stations</a> lists the catalogue as JSON; <a href=\"" + ModelPath + "\">" + ModelPath + "</a> is the model in force.</p>\n</body></html>\n")
 	return []byte(b.String())
 }

@@ -66,6 +66,12 @@ type Config struct {
 	// IdleTimeout bounds how long a keep-alive connection may wait for its
 	// next request. Zero means DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// WriteTimeout bounds how long a client may leave a response untaken:
+	// a write (a whole response, or one piece of a paced or split one)
+	// that the client has not taken within WriteTimeout of its start
+	// closes the connection. It ends a client that sends requests and
+	// never reads their answers. Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
 
 	// Engine says how connections are served: EngineEpoll or
 	// EngineGoroutines. Empty means EngineEpoll where the system has epoll
@@ -85,6 +91,7 @@ const (
 	DefaultMaxHang       = 30 * time.Second
 	DefaultHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout   = 2 * time.Minute
+	DefaultWriteTimeout  = 10 * time.Second
 )
 
 // The engines that serve connections.
@@ -118,6 +125,7 @@ func (c Config) withDefaults() Config {
 	c.MaxHang = cmp.Or(c.MaxHang, DefaultMaxHang)
 	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, DefaultHeaderTimeout)
 	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
 	if c.Engine == "" {
 		c.Engine = EngineGoroutines
 		if epollAvailable {
@@ -131,7 +139,7 @@ func (c Config) validate() error {
 	switch {
 	case c.MaxConns < 0:
 		return fmt.Errorf("mockserver: negative MaxConns %d", c.MaxConns)
-	case c.MaxDelay < 0, c.MaxHang < 0, c.HeaderTimeout < 0, c.IdleTimeout < 0:
+	case c.MaxDelay < 0, c.MaxHang < 0, c.HeaderTimeout < 0, c.IdleTimeout < 0, c.WriteTimeout < 0:
 		return fmt.Errorf("mockserver: negative limit in %+v", c)
 	case c.Engine != "" && c.Engine != EngineEpoll && c.Engine != EngineGoroutines:
 		return fmt.Errorf("mockserver: unknown engine %q (valid: %s, %s)", c.Engine, EngineEpoll, EngineGoroutines)

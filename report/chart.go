@@ -90,20 +90,48 @@ func renderBesideLegend(p *plot.Plot) ([]byte, error) {
 // addSeries draws a strategy's points as a line with its glyphs, in its
 // look, and names it in the legend.
 func addSeries(p *plot.Plot, strategy string, xys plotter.XYs) error {
-	xys = onAxes(p, xys)
-	if len(xys) == 0 {
-		return nil
-	}
 	l := lookOf(strategy)
-	line, points, err := plotter.NewLinePoints(xys)
-	if err != nil {
-		return fmt.Errorf("report: %s: %w", strategy, err)
+	legend := false
+	for _, seg := range segments(xys) {
+		seg = onAxes(p, seg)
+		if len(seg) == 0 {
+			continue
+		}
+		line, points, err := plotter.NewLinePoints(seg)
+		if err != nil {
+			return fmt.Errorf("report: %s: %w", strategy, err)
+		}
+		line.Color, line.Dashes, line.Width = l.color, l.dashes, vg.Points(1.5)
+		points.Color, points.Shape, points.Radius = l.color, l.glyph, vg.Points(3)
+		p.Add(line, points)
+		if !legend {
+			p.Legend.Add(strategy, line, points)
+			legend = true
+		}
 	}
-	line.Color, line.Dashes, line.Width = l.color, l.dashes, vg.Points(1.5)
-	points.Color, points.Shape, points.Radius = l.color, l.glyph, vg.Points(3)
-	p.Add(line, points)
-	p.Legend.Add(strategy, line, points)
 	return nil
+}
+
+// segments splits a series at its gaps, points whose Y is NaN (an interval
+// in which no request ended, which has no p99): a line drawn across a gap
+// would show a slope no measurement made.
+func segments(xys plotter.XYs) []plotter.XYs {
+	var out []plotter.XYs
+	var cur plotter.XYs
+	for _, xy := range xys {
+		if math.IsNaN(xy.Y) {
+			if len(cur) > 0 {
+				out = append(out, cur)
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, xy)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // onAxes drops the points a log axis of p has no place for (zero or

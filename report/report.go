@@ -154,6 +154,9 @@ func (ds *dataset) page(charts []chart) *page {
 			p.notes = append(p.notes, fmt.Sprintf("%s failed at %s: %s", fl.Strategy, results.BenchName(fl.Point), fl.Error))
 		}
 		p.notes = append(p.notes, sharesNotes(f)...)
+		if note := latencyNote(f); note != "" {
+			p.notes = append(p.notes, note)
+		}
 	}
 	if unmeasured := ctxSwNotMeasured(ds.files); len(unmeasured) > 0 {
 		p.notes = append(p.notes, fmt.Sprintf("Context switches were not measured for %s: the system that ran them counts none per process (Windows). They show as n/a, and the resources chart leaves them out.", strings.Join(unmeasured, ", ")))
@@ -168,6 +171,30 @@ func (ds *dataset) page(charts []chart) *page {
 	}
 	p.mdTable = markdownTable(ds.summary)
 	return p
+}
+
+// latencyNote says where a --target run's delay came from: the server's
+// own model, read from it, or the delay flags over it. Runs of the bench's
+// own server, and --url runs, whose table says "unknown", need no note.
+func latencyNote(f results.File) string {
+	var models []string
+	for _, s := range f.Summary {
+		if !slices.Contains(models, s.LatencyModel) {
+			models = append(models, s.LatencyModel)
+		}
+	}
+	target := f.Settings.Target
+	switch {
+	case target == "embedded" || target == "urls" || len(models) == 0:
+		return ""
+	case f.Settings.LatencySource == results.LatencyFromServer && slices.Equal(models, []string{"unknown"}):
+		return fmt.Sprintf("The delay was set by the server at %s, unknown: it could not be read from the server, and netio asked for none.", target)
+	case f.Settings.LatencySource == results.LatencyFromServer:
+		return fmt.Sprintf("The delay was set by the server at %s: its own model, %s, read from it (GET /model) before the run; netio asked for none.", target, strings.Join(models, ", "))
+	case f.Settings.LatencyOverride != "":
+		return fmt.Sprintf("The delay was set by %s in every page URL, over the own model of the server at %s.", f.Settings.LatencyOverride, target)
+	}
+	return ""
 }
 
 // sharesNotes describes a merged run's shares (netio merge): where each

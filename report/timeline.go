@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"gonum.org/v1/plot"
@@ -138,9 +139,11 @@ func (ds *dataset) openChart() (*chart, error) {
 			// Successes only: the requests canceled when time runs out all
 			// end at once, a spike that would flatten the rest.
 			tput = append(tput, plotter.XY{X: t, Y: float64(se.Completions[i]-se.Errors[i]) / span})
+			p99 := math.NaN() // no request ended: a gap in the line, not a slope across it
 			if se.Completions[i] > 0 {
-				tail = append(tail, plotter.XY{X: t, Y: se.P99MS[i]})
+				p99 = se.P99MS[i]
 			}
+			tail = append(tail, plotter.XY{X: t, Y: p99})
 		}
 		if err := addSeries(rate, s.Strategy, tput); err != nil {
 			return nil, err

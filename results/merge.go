@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -196,8 +197,10 @@ func mergeRuns(g []shareRun) (Run, error) {
 // addCounts sums what is counted.
 func addCounts(m *Run, g []shareRun) {
 	m.OK, m.Failed, m.Verified, m.Mismatched, m.Late, m.Dropped, m.BytesReceived, m.Hedged = 0, 0, 0, 0, 0, 0, 0, 0
+	m.FirstError = ""
 	for _, s := range g {
 		r := s.run
+		m.FirstError = cmp.Or(m.FirstError, r.FirstError) // the first share's that failed
 		m.N += r.N
 		m.Concurrency += r.Concurrency
 		m.InFlight += r.InFlight

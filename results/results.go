@@ -65,7 +65,28 @@ type Settings struct {
 	// Shares, in a merged run (netio merge), are the shares it was made
 	// from: their folders, segments and hosts.
 	Shares []Share `json:"shares,omitempty"`
+	// LatencySource says where the runs' latency_model comes from:
+	// LatencyFromFlags or LatencyFromServer. Absent in files from before
+	// it was recorded, all of whose models came from the flags, but with
+	// --url ("unknown").
+	LatencySource string `json:"latency_source,omitempty"`
+	// LatencyOverride, with --target and delay flags, names the flags that
+	// set the delay over the server's own model ("--latency", "--dist,
+	// --p99"); absent otherwise.
+	LatencyOverride string `json:"latency_override,omitempty"`
 }
+
+// The sources of a latency model (Settings.LatencySource).
+const (
+	// LatencyFromFlags: the bench's delay flags, asked of the mock server
+	// in every page URL (its own server's, or a --target's over its own
+	// model).
+	LatencyFromFlags = "flags"
+	// LatencyFromServer: the server's own, unchanged by the bench: read
+	// from a --target mock server (GET /model) before the run, "unknown"
+	// where it could not be, and with --url.
+	LatencyFromServer = "server"
+)
 
 // Peaks are a process's peaks: goroutines (the strategy's own), OS
 // threads, resident memory.
@@ -113,8 +134,11 @@ type Run struct {
 	Verified   int            `json:"verified"`
 	Mismatched int            `json:"mismatched"`
 	Errors     map[string]int `json:"errors"`
-	Late       int            `json:"late"`
-	Dropped    int            `json:"dropped"`
+	// FirstError is the pass's first failed request, "class: error":
+	// with Errors, a pass's failures in one line (FailureLine).
+	FirstError string `json:"first_error,omitempty"`
+	Late       int    `json:"late"`
+	Dropped    int    `json:"dropped"`
 	// StartedAt is when the pass began (RFC 3339, UTC, nanoseconds): the
 	// shares of a split run are put side by side by it (netio merge).
 	StartedAt string `json:"started_at,omitempty"`

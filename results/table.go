@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -16,7 +17,7 @@ import (
 func WriteTable(w io.Writer, file File) error {
 	varying := varyingSettings(file.Summary)
 	if len(file.Summary) > 0 {
-		fmt.Fprintf(w, "%s; medians of %d measured passes after a cold one\n\n", sharedSettings(file.Summary[0].Point, varying), file.Settings.Count)
+		fmt.Fprintf(w, "%s; medians of %d measured passes after a cold one\n\n", sharedSettings(file.Summary[0].Point, varying, file.Settings), file.Settings.Count)
 	}
 	open := len(file.Summary) > 0 && file.Summary[0].Mode == ModeOpen
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -56,6 +57,7 @@ func WriteTable(w io.Writer, file File) error {
 			fmt.Fprintf(w, "  last words on stderr: %s\n", lastLine(f.Stderr))
 		}
 	}
+	writeFailedRequests(w, file)
 	_, err := fmt.Fprintln(w, "\nREQ/S ± is half the range over the passes; EFF = ideal ⌈N/C⌉·latency / wall time, COLD the same for the first pass (connections opened in it); ERRORS are failed requests, summed over the passes.")
 	if err == nil {
 		err = writeHedged(w, file)
@@ -183,16 +185,42 @@ func varyingSettings(sums []Summary) []setting {
 	return out
 }
 
-// sharedSettings describes the settings no point differs in.
-func sharedSettings(p Point, varying []setting) string {
+// sharedSettings describes the settings no point differs in, and where
+// the latency came from when it was not the bench's own flags: "latency
+// set by the server: lognormal:20ms:p99:100ms", "latency set by the
+// server, unknown", "latency fixed:5ms (the server's own overridden by
+// --latency)".
+func sharedSettings(p Point, varying []setting, s Settings) string {
 	var parts []string
 	for _, st := range settings {
 		swept := slices.ContainsFunc(varying, func(v setting) bool { return v.name == st.name })
-		if !swept && relevant(st.name, p.Mode) {
-			parts = append(parts, strings.ToLower(st.name)+" "+st.value(p))
+		if swept || !relevant(st.name, p.Mode) {
+			continue
 		}
+		part := strings.ToLower(st.name) + " " + st.value(p)
+		if st.name == "LATENCY" {
+			part = latencyPart(p.LatencyModel, s)
+		}
+		parts = append(parts, part)
+	}
+	if s.LatencyOverride != "" && slices.ContainsFunc(varying, func(v setting) bool { return v.name == "LATENCY" }) {
+		parts = append(parts, "latency: the server's own overridden by "+s.LatencyOverride)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// latencyPart is the header's latency: the model, and where it came from
+// when that was not the bench's own flags.
+func latencyPart(model string, s Settings) string {
+	switch {
+	case s.LatencySource == LatencyFromServer && model == "unknown":
+		return "latency set by the server, unknown"
+	case s.LatencySource == LatencyFromServer:
+		return "latency set by the server: " + model
+	case s.LatencyOverride != "":
+		return fmt.Sprintf("latency %s (the server's own overridden by %s)", model, s.LatencyOverride)
+	}
+	return "latency " + model
 }
 
 // relevant reports whether a setting means anything in a mode.
@@ -227,6 +255,35 @@ func spreadPercent(s Spread) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f%%", 50*(s.Max-s.Min)/s.Median)
+}
+
+// writeFailedRequests says, for each point whose requests failed, how
+// many of how many, by class, and the first error: one line a point, with
+// one hint after them, however many requests failed.
+func writeFailedRequests(w io.Writer, file File) {
+	some := false
+	for _, s := range file.Summary {
+		if s.Failed == 0 {
+			continue
+		}
+		jobs, byClass, first := 0, map[string]int{}, ""
+		for _, r := range file.Runs {
+			if r.Point != s.Point {
+				continue
+			}
+			jobs += r.OK + r.Failed
+			for c, n := range r.Errors {
+				byClass[c] += n
+			}
+			first = cmp.Or(first, r.FirstError)
+		}
+		name := strings.TrimPrefix(BenchName(s.Point), "BenchmarkFetch/")
+		fmt.Fprintf(w, "FAILED REQUESTS %s: %s\n", name, FailureLine(s.Failed, jobs, "requests", byClass, first))
+		some = true
+	}
+	if some {
+		fmt.Fprintln(w, "  (on a slow or busy machine, a longer --timeout, a lower --concurrency or --rate, or fewer --n may help)")
+	}
 }
 
 func errorsCell(s Summary) string {

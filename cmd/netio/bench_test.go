@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,11 @@ import (
 	"github.com/netio-lab/netio/results"
 )
 
+// TestBenchBadInput: a mistake on the command line is one line on stderr,
+// exit status 2, and nothing written. The flags' checks themselves are
+// internal/bench's (TestCheckRefuses); these cases are the command's: its
+// flag parsing, the checks it wires to the library (a few of each kind),
+// reachability, and its output folders.
 func TestBenchBadInput(t *testing.T) {
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	refused := "http://" + closed.Addr().String()
@@ -29,43 +36,23 @@ func TestBenchBadInput(t *testing.T) {
 		args []string
 		want string // in the one-line error
 	}{
-		{"unknown strategy", []string{"--strategy", "pool,threads"}, `unknown strategy "threads"`},
-		{"zero concurrency", []string{"--concurrency", "10,0"}, "--concurrency must be at least 1"},
-		{"zero n", []string{"--n", "0"}, "--n must be at least 1"},
+		{"unknown strategy", []string{"--strategy", "pool,threads"}, `netio bench: unknown strategy "threads"`},
+		{"zero concurrency", []string{"--concurrency", "10,0"}, "netio bench: --concurrency must be at least 1"},
 		{"not a number", []string{"--n", "ten"}, "want whole numbers"},
-		{"rate without open", []string{"--rate", "100"}, "--rate needs --mode open"},
-		{"open without rate", []string{"--mode", "open"}, "--mode open needs --rate"},
-		{"bad mode", []string{"--mode", "half-open"}, "--mode must be closed or open"},
-		{"zero count", []string{"--count", "0"}, "--count must be at least 1"},
-		{"bad dist", []string{"--dist", "gaussian"}, "unknown distribution"},
-		{"bad target", []string{"--target", "ftp://x"}, "want an http:// URL"},
-		{"unreachable target", []string{"--target", refused}, "cannot reach"},
-		{"unreachable url", []string{"--url", refused + "/x"}, "cannot reach"},
+		{"rate without open", []string{"--rate", "100"}, "netio bench: --rate needs --mode open"},
+		{"bad dist", []string{"--dist", "gaussian"}, "netio bench: --dist (delay.dist): unknown distribution"},
+		{"bad target", []string{"--target", "ftp://x"}, "netio bench: --target: want an http:// URL"},
+		{"unreachable target", []string{"--target", refused}, "netio bench: cannot reach"},
+		{"unreachable url", []string{"--url", refused + "/x"}, "netio bench: cannot reach"},
 		{"target and url", []string{"--target", refused, "--url", refused}, "exclude each other"},
 		{"missing urls file", []string{"--urls", filepath.Join(t.TempDir(), "none")}, "no such file"},
 		{"unwritable out", []string{"--out", filepath.Join(file, "runs")}, "--out"},
 		{"argument", []string{"epoll"}, "takes no arguments"},
-		{"NaN rate", []string{"--mode", "open", "--rate", "NaN"}, "--rate must be a positive number"},
-		{"no arrivals", []string{"--mode", "open", "--rate", "0.1", "--duration", "1s"}, "makes no request"},
-		{"zero duration", []string{"--mode", "open", "--rate", "100", "--duration", "0s"}, "--duration must be positive"},
-		{"huge open pass", []string{"--mode", "open", "--rate", "1e12", "--duration", "5s"}, "makes more than"},
 		{"json is a folder", []string{"--json", t.TempDir()}, "is a folder"},
-		{"repeated strategy", []string{"--strategy", "pool,pool"}, "names pool twice"},
-		{"repeated value", []string{"--concurrency", "10,10"}, "names a value twice"},
 		{"unwritable json", []string{"--json", filepath.Join(file, "x.json")}, "--json"},
 		{"hedging an event loop", []string{"--strategy", "pool,epoll", "--hedge-after", "10ms"}, "epoll cannot hedge (those that can: sequential, perrequest, pool, errgroup)"},
-		{"hedge after the timeout", []string{"--strategy", "pool", "--hedge-after", "2s", "--timeout", "1s"}, "must be shorter than --timeout"},
-		{"slow without two-level", []string{"--slow", "1s"}, "--slow and --slow-share are for --dist two-level"},
-		{"two-level without a share", []string{"--dist", "two-level", "--slow", "1s"}, "--slow-share"},
-		{"segment past the shares", []string{"--segment", "3/2"}, "--segment 3/2: want I/N"},
-		{"no shares", []string{"--segment", "0/0"}, "--segment 0/0: want I/N"},
 		{"a share without a connection", []string{"--target", "http://127.0.0.1:1", "--segment", "0/3", "--concurrency", "2"}, "--concurrency must be at least 3"},
-		{"a share without a request", []string{"--target", "http://127.0.0.1:1", "--segment", "0/3", "--n", "2"}, "each share needs a request"},
-		{"a share of no server", []string{"--segment", "0/3"}, "--segment needs --target"},
-		{"closed start-at with repetitions", []string{"--strategy", "pool", "--start-at", "2099-01-01T00:00:00Z", "--count", "2"}, "takes --count 1"},
-		{"start-at unreadable", []string{"--strategy", "pool", "--start-at", "noon"}, "want an RFC 3339 time"},
 		{"start-at long past", []string{"--strategy", "pool", "--count", "1", "--start-at", "2026-01-01T00:00:00Z"}, "in the past, more than the run"},
-		{"start-at for many points", []string{"--strategy", "pool,epoll", "--count", "1", "--start-at", "2099-01-01T00:00:00Z"}, "--start-at runs one point"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +177,8 @@ func TestBenchOpenMode(t *testing.T) {
 
 // TestBenchAnyServer measures a server netio did not write (--url) and a
 // running mock server (--target): no ideal for the first, whose delay is
-// unknown; ground truth for the second.
+// unknown; ground truth for the second, and its own delay model unless a
+// delay flag overrides it.
 func TestBenchAnyServer(t *testing.T) {
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/missing" {
@@ -220,6 +208,7 @@ func TestBenchAnyServer(t *testing.T) {
 		{"url", []string{"--url", plain.URL + "/a", "--url", plain.URL + "/b"}, 20, 0, 0, "unknown", false, 0},
 		{"urls file", []string{"--urls", urlsFile}, 10, 10, 0, "unknown", false, 0},
 		{"target", []string{"--target", mock.URL(), "--latency", "1ms"}, 20, 0, 20, "fixed:1ms", true, 0},
+		{"target's own model", []string{"--target", mock.URL()}, 20, 0, 20, "fixed:0s", false, 0}, // no delay: no ideal
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,6 +225,74 @@ func TestBenchAnyServer(t *testing.T) {
 			if r.OK != tt.ok || r.Failed != tt.failed || r.Verified != tt.verified || r.LatencyModel != tt.model || (r.IdealS != nil) != tt.wantIdeal {
 				t.Errorf("ok %d failed %d verified %d model %s ideal %v; want %d, %d, %d, %s, ideal %v",
 					r.OK, r.Failed, r.Verified, r.LatencyModel, r.IdealS, tt.ok, tt.failed, tt.verified, tt.model, tt.wantIdeal)
+			}
+		})
+	}
+}
+
+// TestBenchTargetSaysWhoSetTheLatency: with --target, the table's first
+// line, run.json and the report say whether the server's own model set
+// the delay (read from it, or unknown where it cannot be read) or the
+// delay flags did, over it.
+func TestBenchTargetSaysWhoSetTheLatency(t *testing.T) {
+	mock, err := mockserver.Start(mockserver.Config{Seed: 1, Model: mockserver.Model{
+		Delay: mockserver.Delay{Dist: "lognormal", Latency: mockserver.Duration(2 * time.Millisecond), P99: mockserver.Duration(6 * time.Millisecond)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	// A netio server that cannot say (one from before /model): the pages
+	// pass through, /model is not found.
+	upstream, _ := url.Parse(mock.URL())
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	proxy.Transport = &http.Transport{}
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == mockserver.ModelPath {
+			http.NotFound(w, r)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer old.Close()
+	defer proxy.Transport.(*http.Transport).CloseIdleConnections()
+
+	tests := []struct {
+		name             string
+		args             []string
+		header           string // in the table's first line
+		model            string
+		source, override string
+		note             string // in report.md
+	}{
+		{"own model", []string{"--target", mock.URL()}, "latency set by the server: lognormal:2ms:p99:6ms;",
+			"lognormal:2ms:p99:6ms", "server", "", "its own model, lognormal:2ms:p99:6ms, read from it"},
+		{"unknown", []string{"--target", old.URL}, "latency set by the server, unknown;", "unknown", "server", "", "unknown: it could not be read"},
+		{"overridden", []string{"--target", mock.URL(), "--latency", "1ms"}, "latency fixed:1ms (the server's own overridden by --latency);",
+			"fixed:1ms", "flags", "--latency", "set by --latency in every page URL"},
+		{"overridden, swept", []string{"--target", mock.URL(), "--dist", "uniform", "--latency", "1ms,2ms", "--jitter", "1ms"},
+			"latency: the server's own overridden by --latency, --dist, --jitter;", "uniform:1ms:jitter:1ms", "flags", "--latency, --dist, --jitter", "set by --latency, --dist, --jitter in every page URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"bench", "--strategy", "epoll", "--n", "20", "--count", "1", "--concurrency", "4", "--out", out}, tt.args...)
+			stdout, stderr, code := runCmd(args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			if first, _, _ := strings.Cut(stdout, "\n"); !strings.Contains(first, tt.header) {
+				t.Errorf("first line %q; want %q in it", first, tt.header)
+			}
+			dirs, _ := os.ReadDir(out)
+			dir := filepath.Join(out, dirs[0].Name())
+			file := readRunJSON(t, filepath.Join(dir, "run.json"))
+			if r := file.Runs[0]; r.LatencyModel != tt.model || r.Verified != 20 || file.Settings.LatencySource != tt.source || file.Settings.LatencyOverride != tt.override {
+				t.Errorf("run.json: model %q from %q over %q, verified %d; want %q from %q over %q, 20",
+					r.LatencyModel, file.Settings.LatencySource, file.Settings.LatencyOverride, r.Verified, tt.model, tt.source, tt.override)
+			}
+			md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+			if err != nil || !strings.Contains(string(md), tt.note) {
+				t.Errorf("report.md: %v; want a note with %q:\n%s", err, tt.note, md)
 			}
 		})
 	}

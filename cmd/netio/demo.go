@@ -145,6 +145,9 @@ func demo(ctx context.Context, stdout io.Writer, l lessons.Lesson, s demoSetting
 		fmt.Fprintf(stdout, "\n%s\n", strings.Join(out.Notes, "\n"))
 	}
 	printClaims(stdout, out.Claims, s.width)
+	for _, line := range out.Inconclusive() {
+		fmt.Fprintf(stdout, "\n%s\n", wrap(line, s.width))
+	}
 	fmt.Fprintf(stdout, "\n%s\n", wrap(l.Explain, s.width))
 	if s.svg != "" {
 		if err := saveTimelineSVG(s.svg, out.Timelines); err != nil {
@@ -207,12 +210,7 @@ func printClaims(w io.Writer, claims []lessons.Claim, width int) {
 	}
 }
 
-func holdMark(c lessons.Claim) string {
-	if c.Holds {
-		return "ok"
-	}
-	return "NO"
-}
+func holdMark(c lessons.Claim) string { return c.Verdict.Mark() }
 
 // widest is the width of text's longest line, in runes.
 func widest(text string) int {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -113,25 +112,6 @@ func flagCount(fs *flag.FlagSet) int {
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n
-}
-
-// baseURL checks that s is an absolute http:// URL with a host.
-func baseURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "http" || u.Hostname() == "" || !validPort(u.Port(), true) {
-		return nil, fmt.Errorf("want an http:// URL with a host, such as http://127.0.0.1:8080, got %q", s)
-	}
-	return u, nil
-}
-
-// validPort reports whether p is a TCP port number; "" is valid where the
-// scheme's default applies.
-func validPort(p string, emptyOK bool) bool {
-	if p == "" {
-		return emptyOK
-	}
-	n, err := strconv.Atoi(p)
-	return err == nil && n >= 0 && n <= 65535
 }
 
 // intList is a comma-separated list of integers flag.

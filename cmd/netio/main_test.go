@@ -154,6 +154,7 @@ func TestWeatherTarget(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	badProfile := writeFile(t, "bad.yaml", "delay: {latncy: 5ms}\n")
 	tests := []struct {
 		name string
 		args []string
@@ -179,7 +180,7 @@ func TestUsageErrors(t *testing.T) {
 		{"serve bad split", []string{"serve", "--split", "thirds"}, []string{"--split", "pieces"}},
 		{"serve bad body", []string{"serve", "--body", "gzip"}, []string{"--body", "chunked"}},
 		{"serve missing profile", []string{"serve", "--profile", "/nonexistent/p.json"}, []string{"/nonexistent/p.json"}},
-		{"serve bad profile field", []string{"serve", "--profile", writeFile("bad.yaml", "delay: {latncy: 5ms}\n")}, []string{"bad.yaml", "latncy"}},
+		{"serve bad profile field", []string{"serve", "--profile", badProfile}, []string{"bad.yaml", "latncy"}},
 		{"serve admin not loopback", []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0"}, []string{"loopback"}},
 		{"unknown command", []string{"fetch"}, []string{`"fetch"`, "weather", "serve", "strategies"}},
 		{"serve bad addr", []string{"serve", "--addr", "8080"}, []string{"--addr"}},
@@ -243,13 +244,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// writeFile writes a file in a fresh temporary folder and returns its path.
-func writeFile(name, text string) string {
-	dir, err := os.MkdirTemp("", "netio-test")
-	if err != nil {
-		panic(err)
-	}
-	path := filepath.Join(dir, name)
+// writeFile writes a file in the test's temporary folder, removed when it
+// ends, and returns its path.
+func writeFile(t *testing.T, name, text string) string {
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		panic(err)
 	}
@@ -289,7 +287,7 @@ func startServe(t *testing.T, args ...string) []string {
 }
 
 func TestServeFlagsReachTheServer(t *testing.T) {
-	profile := writeFile("p.json", `{"delay": {"latency": "5ms"}, "stations": {"RJTT": {"faults": {"no-temperature": 1}}}}`)
+	profile := writeFile(t, "p.json", `{"delay": {"latency": "5ms"}, "stations": {"RJTT": {"faults": {"no-temperature": 1}}}}`)
 	lines := startServe(t, "--profile", profile, "--fault", "status:429=1", "--admin-addr", "127.0.0.1:0", "--latency", "20ms")
 	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(lines[0])
 	admin := regexp.MustCompile(`admin API on (http://\S+)`).FindStringSubmatch(strings.Join(lines, "\n"))

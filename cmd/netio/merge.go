@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/report"
 	"github.com/netio-lab/netio/results"
 )
@@ -62,7 +63,7 @@ func runMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	merged.Command = append([]string{"netio"}, os.Args[1:]...)
 	folder, err := results.Prepare(filepath.Dir(*out))
 	if err != nil {
-		return usageErrorf("netio merge: --out %s: %v", *out, unwrapPath(err))
+		return usageErrorf("netio merge: --out %s: %v", *out, bench.UnwrapPath(err))
 	}
 	dir, err := folder.Commit(filepath.Base(*out), merged)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/mockserver"
 )
@@ -78,6 +79,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.cfg.MaxDelay, "max-delay", mockserver.DefaultMaxDelay, "longest delay any model or query may inject")
 	fs.DurationVar(&f.cfg.MaxHang, "max-hang", mockserver.DefaultMaxHang, "longest a hang fault holds a connection")
 	fs.DurationVar(&f.cfg.HeaderTimeout, "header-timeout", mockserver.DefaultHeaderTimeout, "time a client has to send a request's headers")
+	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", mockserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request")
+	fs.DurationVar(&f.cfg.WriteTimeout, "write-timeout", mockserver.DefaultWriteTimeout, "time a client has to take a response (each write of it) before the connection is closed")
 	fs.StringVar(&f.cfg.Engine, "engine", "", "`engine` that serves connections: "+mockserver.EngineEpoll+" (one event loop; Linux) or "+mockserver.EngineGoroutines+" (one per connection); default epoll where available")
 	fs.StringVar(&f.cfg.AdminAddr, "admin-addr", "", "serve the admin API (GET/PUT /config, GET /stats) on this `host:port`")
 	fs.BoolVar(&f.adminRemote, "admin-allow-remote", false, "allow --admin-addr on a non-loopback interface")
@@ -149,7 +152,7 @@ func (f *serveFlags) config(fs *flag.FlagSet) (mockserver.Config, error) {
 	}
 	f.applyModelFlags(&cfg.Model, given)
 	cfg.AdminAllowRemote = f.adminRemote
-	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || !validPort(port, false) {
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || !bench.ValidPort(port, false) {
 		return cfg, fmt.Errorf("bad --addr %q: want host:port, such as 127.0.0.1:8080", cfg.Addr)
 	}
 	if cfg.AdminAddr != "" && !cfg.AdminAllowRemote && !isLoopback(cfg.AdminAddr) {
@@ -158,11 +161,11 @@ func (f *serveFlags) config(fs *flag.FlagSet) (mockserver.Config, error) {
 	if e := cfg.Engine; e != "" && e != mockserver.EngineEpoll && e != mockserver.EngineGoroutines {
 		return cfg, fmt.Errorf("unknown --engine %q (valid: %s, %s)", e, mockserver.EngineEpoll, mockserver.EngineGoroutines)
 	}
-	if cfg.MaxConns < 1 || cfg.MaxDelay <= 0 || cfg.MaxHang <= 0 || cfg.HeaderTimeout <= 0 {
-		return cfg, fmt.Errorf("--max-conns, --max-delay, --max-hang and --header-timeout must be positive")
+	if cfg.MaxConns < 1 || cfg.MaxDelay <= 0 || cfg.MaxHang <= 0 || cfg.HeaderTimeout <= 0 || cfg.IdleTimeout <= 0 || cfg.WriteTimeout <= 0 {
+		return cfg, fmt.Errorf("--max-conns, --max-delay, --max-hang, --header-timeout, --idle-timeout and --write-timeout must be positive")
 	}
 	if err := cfg.Model.Validate(); err != nil {
-		return cfg, fmt.Errorf("%w", flagNames(err))
+		return cfg, fmt.Errorf("%w", bench.FlagNamed(err))
 	}
 	return cfg, nil
 }
@@ -220,22 +223,6 @@ func (f *serveFlags) applyModelFlags(m *mockserver.Model, given map[string]bool)
 		}
 		m.Faults[kind] = p
 	}
-}
-
-// flagNames rewrites a model error's field path ("delay.latency") with the
-// flag that sets it, so that the message names what the user typed.
-func flagNames(err error) error {
-	msg := err.Error()
-	for field, flagName := range map[string]string{
-		"delay.dist": "--dist", "delay.latency": "--latency", "delay.jitter": "--jitter", "delay.p99": "--p99",
-		"delay.cap": "--cap", "delay.slow": "--slow", "delay.slow_share": "--slow-share", "body.encoding": "--body", "body.rate": "--rate", "body.chunks": "--chunks",
-		"body.chunk_pause": "--chunk-pause", "body.split": "--split", "queue_servers": "--queue", "faults": "--fault",
-	} {
-		if strings.HasPrefix(msg, field+":") || strings.HasPrefix(msg, field+".") {
-			return fmt.Errorf("%s (%s)%s", flagName, field, strings.TrimPrefix(msg, field))
-		}
-	}
-	return err
 }
 
 // isLoopback reports whether addr's host is a loopback address or localhost.

@@ -154,7 +154,11 @@ func checkOpenRate(t *testing.T, merged results.File, rate float64) {
 // rates add up to its rate.
 func TestSplitRunMergesToTheWhole(t *testing.T) {
 	srv := startServeProcess(t, nil, "127.0.0.1:0")
-	closed := splitRun{target: srv, shares: 3, args: []string{"--strategy", "pool", "--n", "600", "--concurrency", "30", "--latency", "2ms", "--count", "1"}}
+	// 20 ms pages make each share's measured pass 400 ms long: the shares
+	// start their cold passes together, and with 2 ms pages (passes of
+	// 40 ms) one whose cold pass a busy machine had slowed began its
+	// measured pass after another's had ended, which merge rightly refuses.
+	closed := splitRun{target: srv, shares: 3, args: []string{"--strategy", "pool", "--n", "600", "--concurrency", "30", "--latency", "20ms", "--count", "1"}}
 	merged, whole, shares := closed.run(t)
 	checkClosedMerge(t, merged, whole, shares)
 	open := splitRun{target: srv, shares: 3, args: []string{"--strategy", "epoll", "--mode", "open", "--rate", "300", "--duration", "2s", "--latency", "2ms", "--count", "1", "--concurrency", "30"}}

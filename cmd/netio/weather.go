@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/strategies"
 )
@@ -110,7 +111,7 @@ func (f *weatherFlags) validate(codes []string) (strategies.Info, error) {
 		return info, usageErrorf("netio weather: --timeout must not be negative, got %v", f.timeout)
 	}
 	if f.target != "" {
-		if _, err := baseURL(f.target); err != nil {
+		if _, err := bench.CheckURL(f.target); err != nil {
 			return info, usageErrorf("netio weather: --target must be an http:// base URL, got %q", f.target)
 		}
 	}

@@ -275,7 +275,7 @@ func newRun(spec Spec, r harness.Report, peaks harness.Peaks) results.Run {
 	return results.Run{
 		Point:  p,
 		Hedged: r.Hedged, HedgeAfterMS: hedgeAfter,
-		OK: r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs,
+		OK: r.OK, Failed: r.Failed, Verified: r.Verified, Mismatched: r.Mismatched, Errors: errs, FirstError: r.FirstError,
 		Late: r.Late, Dropped: r.Dropped,
 		WallS:         r.Wall.Seconds(),
 		ThroughputRPS: r.Throughput(),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/netio-lab/netio/internal/bench"
 	"github.com/netio-lab/netio/internal/leaktest"
+	"github.com/netio-lab/netio/internal/serverproc"
 	"github.com/netio-lab/netio/results"
 )
 
@@ -26,6 +27,7 @@ const fakeChildEnv = "NETIO_BENCH_FAKE_CHILD"
 // TestMain dispatches to the fake child before anything of the testing
 // package runs: the child must not run tests, nor check for leaks.
 func TestMain(m *testing.M) {
+	serverproc.MaybeServe() // the mock server of serverproc.StartMock (hostile_linux_test.go)
 	if mode, ok := os.LookupEnv(fakeChildEnv); ok {
 		os.Exit(fakeChild(mode))
 	}

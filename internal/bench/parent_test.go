@@ -20,6 +20,11 @@ import (
 // children are this test binary (see fakeChild in main_test.go).
 func TestRunnerChildOutcomes(t *testing.T) {
 	spec := closedSpec("pool", weatherPages(t))
+	// The silence limit of the children that go silent: long enough for a
+	// -race child on a busy machine to start and say its first word (300
+	// ms was not, in a CI run beside other packages' tests), short enough
+	// to keep the test quick.
+	const silence = 1500 * time.Millisecond
 	tests := []struct {
 		mode     string
 		silence  time.Duration // Runner.Silence; zero is the Runner's default
@@ -31,13 +36,13 @@ func TestRunnerChildOutcomes(t *testing.T) {
 	}{
 		{mode: "ok", runs: 2, progress: true, within: 20 * time.Second},
 		{mode: "crash", failure: "exit status 3", stderr: "out of cheese", progress: true, within: 10 * time.Second},
-		{mode: "hang", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 5 * time.Second},
-		{mode: "heartbeat", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 5 * time.Second},
-		{mode: "chatter", silence: 300 * time.Millisecond, failure: "protocol", within: 5 * time.Second},
+		{mode: "hang", silence: silence, failure: "hung", progress: true, within: 8 * time.Second},
+		{mode: "heartbeat", silence: silence, failure: "hung", progress: true, within: 8 * time.Second},
+		{mode: "chatter", silence: silence, failure: "protocol", within: 8 * time.Second},
 		// Ignoring SIGTERM buys the child only the parent's grace before a kill.
-		{mode: "stubborn", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 6 * time.Second},
+		{mode: "stubborn", silence: silence, failure: "hung", progress: true, within: 9 * time.Second},
 		// Closing stdout is not finishing: the child is still silent.
-		{mode: "mute", silence: 300 * time.Millisecond, failure: "hung", progress: true, within: 4 * time.Second},
+		{mode: "mute", silence: silence, failure: "hung", progress: true, within: 7 * time.Second},
 		{mode: "garbage", failure: "protocol", within: 10 * time.Second},
 		{mode: "error", failure: "boom", within: 10 * time.Second},
 		{mode: "short", runs: 1, failure: "1 of 2", within: 10 * time.Second},

@@ -1,13 +1,15 @@
 package bench
 
 import (
+	"context"
 	"fmt"
-
-	"github.com/netio-lab/netio/harness"
+	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/netio-lab/netio/harness"
 	"github.com/netio-lab/netio/mockserver"
 	"github.com/netio-lab/netio/results"
 )
@@ -34,7 +36,9 @@ type Plan struct {
 	// The mock server's injected delay, one point per Latency: a fixed
 	// delay, or the centre or median of Dist (with Jitter, P99; see
 	// mockserver.Delay). Every point's delay travels in its page URLs, so
-	// one server serves a whole latency sweep.
+	// one server serves a whole latency sweep. With a Target and no
+	// Latency, the page URLs ask for no delay: the server's own model
+	// applies, and TargetModel records it.
 	Latency []time.Duration
 	Dist    string // "" or "fixed" for a fixed delay
 	Jitter  time.Duration
@@ -47,6 +51,17 @@ type Plan struct {
 	Target string   // base URL of a running mock server; "" starts one (unless URLs)
 	URLs   []string // pages of any HTTP/1.1 server, fetched instead of the mock server's: no ground truth, no ideal time
 	Loops  int      // the gnet strategy's event loops (strategies.Config.Loops)
+
+	// TargetModel is the Target server's own model, for a plan that asks
+	// for no delay (a Target and no Latency): what the record says the
+	// delay was, and the ideal time where it is fixed. Run reads it from
+	// the server (ReadModel) when it is nil; nil after that is a server
+	// that could not say ("unknown").
+	TargetModel *mockserver.Model
+	// DelayFlags name the delay flags given with a Target ("--latency",
+	// "--dist"), for the record of what overrode the server's own model;
+	// empty with a Target and Latency, the record says "--latency".
+	DelayFlags []string
 
 	// CPUProfileDir, when set, receives a CPU profile of each point's
 	// measured passes (see ProfileName).
@@ -74,6 +89,70 @@ const PassGap = time.Second
 // server's pages.
 func (p Plan) fetchesURLs() bool { return len(p.URLs) > 0 }
 
+// serverDelay reports whether the plan leaves the delay to the server:
+// a Target and no Latency (or URLs, whose server is not netio's).
+func (p Plan) serverDelay() bool {
+	return p.fetchesURLs() || (p.Target != "" && len(p.Latency) == 0)
+}
+
+// latencySource says where the plan's latency models come from, for the
+// record (results.Settings): the flags, or the server; and, when flags
+// override a Target's own model, which.
+func (p Plan) latencySource() (source, override string) {
+	switch {
+	case p.serverDelay():
+		return results.LatencyFromServer, ""
+	case p.Target != "" && len(p.DelayFlags) == 0:
+		return results.LatencyFromFlags, "--latency"
+	case p.Target != "":
+		return results.LatencyFromFlags, strings.Join(p.DelayFlags, ", ")
+	}
+	return results.LatencyFromFlags, ""
+}
+
+// withTargetModel returns the plan with the Target's own model read from
+// the server at base, when the plan leaves the delay to it and was given
+// none; a server that cannot say leaves it nil ("unknown").
+func (p Plan) withTargetModel(ctx context.Context, base string) Plan {
+	if p.fetchesURLs() || !p.serverDelay() || p.TargetModel != nil {
+		return p
+	}
+	if m, err := ReadModel(ctx, base); err == nil {
+		p.TargetModel = &m
+	}
+	return p
+}
+
+// modelTimeout bounds ReadModel: the model is a small page served at once.
+const modelTimeout = 5 * time.Second
+
+// ReadModel reads the model in force from the netio mock server at base
+// (GET mockserver.ModelPath on its serving port). It fails for a server
+// that is not netio's, or one too old to say.
+func ReadModel(ctx context.Context, base string) (mockserver.Model, error) {
+	ctx, cancel := context.WithTimeout(ctx, modelTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+mockserver.ModelPath, nil)
+	if err != nil {
+		return mockserver.Model{}, fmt.Errorf("bench: reading the server's model: %w", err)
+	}
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return mockserver.Model{}, fmt.Errorf("bench: reading the server's model: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		return mockserver.Model{}, fmt.Errorf("bench: reading the server's model: %s answers %s, %q", mockserver.ModelPath, resp.Status, resp.Header.Get("Content-Type"))
+	}
+	m, err := mockserver.DecodeModel(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return mockserver.Model{}, fmt.Errorf("bench: reading the server's model: %s", strings.TrimPrefix(err.Error(), "mockserver: "))
+	}
+	return m, nil
+}
+
 // Points lists the points to measure, with their pages on the mock server
 // at base (ignored with URLs): every strategy at every combination of the
 // swept settings, strategies outermost, so that a reader sees one
@@ -91,18 +170,18 @@ func (p Plan) Points(base string) []Spec {
 }
 
 // settings is every combination of the swept settings, as specs without a
-// strategy. The pages are made once per latency.
+// strategy. The pages are made once per delay.
 func (p Plan) settings(base string) []Spec {
 	var out []Spec
-	for _, l := range p.latencies() {
+	for _, d := range p.delays() {
 		s := Spec{
 			Mode: p.Mode, Duration: p.Duration, Count: p.Count, Timeout: p.Timeout, HedgeAfter: p.HedgeAfter, Loops: p.Loops,
 			Segment: p.Segment, StartAt: p.StartAt,
 			Pages: p.URLs, Seed: p.Seed, Truth: !p.fetchesURLs(), AnyPage: p.fetchesURLs(),
+			LatencyModel: d.model, FixedLatency: d.fixed,
 		}
-		s.LatencyModel, s.FixedLatency = p.latencyModel(l)
 		if !p.fetchesURLs() {
-			s.Pages = stationPages(base, p.overrides(l))
+			s.Pages = stationPages(base, d.overrides)
 		}
 		for _, c := range p.Concurrency {
 			for _, w := range p.workloads() {
@@ -119,12 +198,36 @@ func (p Plan) settings(base string) []Spec {
 	return out
 }
 
-// latencies is the latency sweep: with URLs, one point of unknown delay.
-func (p Plan) latencies() []time.Duration {
-	if p.fetchesURLs() || len(p.Latency) == 0 {
-		return []time.Duration{0}
+// delay is one value of the latency sweep: its name for the record, its
+// fixed value (negative unless fixed and known), and what the page URLs
+// ask of the server for it.
+type delay struct {
+	model     string
+	fixed     time.Duration
+	overrides mockserver.Overrides
+}
+
+// delays is the latency sweep: with URLs, one point of unknown delay; with
+// a Target and no Latency, one point of the server's own model, asking for
+// nothing; else one point per Latency, each asked of the server.
+func (p Plan) delays() []delay {
+	switch {
+	case p.fetchesURLs():
+		return []delay{{model: "unknown", fixed: -1}}
+	case p.serverDelay():
+		model, fixed := describeModel(p.TargetModel)
+		return []delay{{model: model, fixed: fixed}}
 	}
-	return p.Latency
+	latencies := p.Latency
+	if len(latencies) == 0 {
+		latencies = []time.Duration{0}
+	}
+	var out []delay
+	for _, l := range latencies {
+		model, fixed := describeDelay(p.Delay(l))
+		out = append(out, delay{model: model, fixed: fixed, overrides: p.overrides(l)})
+	}
+	return out
 }
 
 func (p Plan) gomaxprocs() []int {
@@ -164,20 +267,53 @@ func (p Plan) Delay(l time.Duration) mockserver.Delay {
 	return d
 }
 
-// latencyModel names a delay for the record, and its fixed value when it
-// is fixed (else -1): "fixed:5ms", "lognormal:20ms:p99:200ms".
-func (p Plan) latencyModel(l time.Duration) (string, time.Duration) {
-	switch {
-	case p.fetchesURLs():
-		return "unknown", -1
-	case (p.Dist == "" || p.Dist == "fixed") && p.Jitter == 0:
-		return "fixed:" + l.String(), l
-	case p.Dist == "lognormal" || p.Dist == "pareto":
-		return fmt.Sprintf("%s:%v:p99:%v", p.Dist, l, p.P99), -1
-	case p.Dist == "two-level":
-		return fmt.Sprintf("two-level:%v:jitter:%v:slow:%v:share:%g", l, p.Jitter, p.Slow, p.SlowShare), -1
+// describeDelay names a delay distribution for the record, and gives its
+// fixed value when it is fixed (else -1): "fixed:5ms",
+// "uniform:20ms:jitter:5ms", "lognormal:20ms:p99:200ms",
+// "two-level:50ms:jitter:25ms:slow:1s:share:0.01"; ":cap:D" follows a
+// capped one.
+func describeDelay(d mockserver.Delay) (string, time.Duration) {
+	l, fixed := d.Latency.D(), time.Duration(-1)
+	var name string
+	switch dist := d.DistName(); dist {
+	case "fixed":
+		name, fixed = "fixed:"+l.String(), l
+	case "lognormal", "pareto":
+		name = fmt.Sprintf("%s:%v:p99:%v", dist, l, d.P99.D())
+	case "two-level":
+		name = fmt.Sprintf("two-level:%v:jitter:%v:slow:%v:share:%g", l, d.Jitter.D(), d.Slow.D(), d.SlowShare)
+	default:
+		name = fmt.Sprintf("%s:%v:jitter:%v", dist, l, d.Jitter.D())
 	}
-	return fmt.Sprintf("%s:%v:jitter:%v", p.Delay(l).DistName(), l, p.Jitter), -1
+	if d.Cap > 0 {
+		name += ":cap:" + d.Cap.D().String()
+		if fixed >= 0 {
+			fixed = min(fixed, d.Cap.D())
+		}
+	}
+	return name, fixed
+}
+
+// describeModel names a server's own delay for the record: its Delay's
+// name, then "+queue:N" when requests queue for N slots first and
+// "+stations" when some stations have a delay of their own; either makes
+// the delay one that no single fixed value describes. A nil model is
+// "unknown".
+func describeModel(m *mockserver.Model) (string, time.Duration) {
+	if m == nil {
+		return "unknown", -1
+	}
+	name, fixed := describeDelay(m.Delay)
+	if m.QueueServers > 0 {
+		name, fixed = fmt.Sprintf("%s+queue:%d", name, m.QueueServers), -1
+	}
+	for _, o := range m.Stations {
+		if o.Delay != nil {
+			name, fixed = name+"+stations", -1
+			break
+		}
+	}
+	return name, fixed
 }
 
 // overrides ask the mock server for exactly the delay of latency l on one

@@ -57,6 +57,7 @@ func Run(ctx context.Context, p Plan, opt Options) (results.File, error) {
 		return results.File{}, err
 	}
 	defer stop()
+	p = p.withTargetModel(ctx, base)
 	file := p.newFile(opt.Command)
 	points := p.Points(base)
 	report := opt.Progress
@@ -104,6 +105,7 @@ func (p Plan) newFile(command []string) results.File {
 		target = "urls"
 	}
 	settings := results.Settings{Target: target, Seed: p.Seed, Count: p.Count, Timeout: p.Timeout.String(), HedgeAfter: hedgeAfter(p.HedgeAfter)}
+	settings.LatencySource, settings.LatencyOverride = p.latencySource()
 	if !p.Segment.Whole() {
 		settings.Segment = &results.Segment{Index: p.Segment.Index, Of: p.Segment.Of}
 	}

@@ -187,6 +187,10 @@ func (p *Proc) wait(stdout *os.File, read <-chan struct{}) {
 // whatever reason: a caller selects on it to notice a crashed server.
 func (p *Proc) Exited() <-chan struct{} { return p.exited }
 
+// Pid is the child's process ID: where a test reads what the server
+// itself spends (/proc/PID/stat, /proc/PID/status, /proc/PID/fd).
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // Close stops the child: it sends an interrupt (as Ctrl-C would), waits
 // up to 3 s for the child to exit, kills it otherwise, and waits for it.
 // Close blocks until the child has exited and its output is drained.
