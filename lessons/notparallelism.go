@@ -245,7 +245,8 @@ func (m parallelRun) notes() []string {
 		fmt.Sprintf("waiting only            %12s  %12s", wall("io/1"), wall("io/2")),
 		fmt.Sprintf("with the CPU step       %12s  %12s", wall("cpu/1"), wall("cpu/2")),
 		fmt.Sprintf("  cores it kept busy    %12.2f  %12.2f", median(m.cores["cpu/1"]), median(m.cores["cpu/2"])),
-		fmt.Sprintf("Two spinning goroutines got %.2f cores of this machine: 2 means a second core was free; under %.2f, the two-P claim cannot be judged.", median(m.free), freeNeeded),
+		fmt.Sprintf("Two goroutines spinning side by side got %.2f cores of this machine", median(m.free)),
+		fmt.Sprintf("(2: a second core was free; under %.2f the two-P claim is not judged).", freeNeeded),
 	}
 }
 

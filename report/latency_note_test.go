@@ -22,7 +22,7 @@ func TestReportSaysWhoSetTheLatency(t *testing.T) {
 		{"the server's", results.Settings{Target: "http://10.0.0.1:8080", LatencySource: results.LatencyFromServer},
 			"The delay was set by the server at http://10.0.0.1:8080: its own model, ", "latency set by the server: "},
 		{"overridden", results.Settings{Target: "http://10.0.0.1:8080", LatencySource: results.LatencyFromFlags, LatencyOverride: "--latency"},
-			"The delay was set by --latency in every page URL, over the own model of the server at http://10.0.0.1:8080.", "(the server&#39;s own overridden by --latency)"},
+			"The delay was set by --latency in every page URL, overriding the model of the server at http://10.0.0.1:8080.", "(the server&#39;s own overridden by --latency)"},
 		{"own server", results.Settings{Target: "embedded", LatencySource: results.LatencyFromFlags}, "", ""},
 	}
 	for _, tt := range tests {

@@ -192,7 +192,7 @@ func latencyNote(f results.File) string {
 	case f.Settings.LatencySource == results.LatencyFromServer:
 		return fmt.Sprintf("The delay was set by the server at %s: its own model, %s, read from it (GET /model) before the run; netio asked for none.", target, strings.Join(models, ", "))
 	case f.Settings.LatencyOverride != "":
-		return fmt.Sprintf("The delay was set by %s in every page URL, over the own model of the server at %s.", f.Settings.LatencyOverride, target)
+		return fmt.Sprintf("The delay was set by %s in every page URL, overriding the model of the server at %s.", f.Settings.LatencyOverride, target)
 	}
 	return ""
 }

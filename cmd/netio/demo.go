@@ -32,8 +32,10 @@ On a terminal the timeline is drawn live, in colour unless NO_COLOR is set:
 a request is a bar of '-' that grows while it waits and becomes '=' with an
 end mark ('>' ok, 'x' failed) when it completes; q stops the lesson, Ctrl-C
 interrupts it. Otherwise the final picture is printed once, in plain ASCII.
---quick runs the lesson at small sizes and exits 1 if its claim does not
-hold (CI runs every lesson so). Lessons and teachers' notes: docs/lessons/.`
+--quick runs the lesson at small sizes and exits 1 if a claim does not
+hold (CI runs every lesson so); a claim this machine cannot judge (no free
+second core, say) is marked ? with the reason, and exits 0. Lessons and
+teachers' notes: docs/lessons/.`
 
 func runDemo(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("demo")
